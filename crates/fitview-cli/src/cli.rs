@@ -1,0 +1,219 @@
+//! Command-line flags, parsed into a raw form; commands turn them into engine objects.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// FitView: put a garment on a person's photo.
+#[derive(Debug, Parser)]
+#[command(name = "fitview", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug); FITVIEW_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Configuration file (TOML); FITVIEW_* variables and flags override it.
+    #[arg(long, global = true, env = "FITVIEW_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Dress a person in a garment and write the image (and thumbnails beside it).
+    Tryon(TryonArgs),
+    /// Make style variations (scene, colour, background) of a finished try-on image.
+    Variations(VariationsArgs),
+    /// List the providers, their models and capabilities.
+    Providers(ProvidersArgs),
+}
+
+/// Provider choice shared by commands that call one.
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    /// Provider name (see `fitview providers`).
+    #[arg(long, env = "FITVIEW_PROVIDER")]
+    pub provider: Option<String>,
+    /// Model id to use instead of the provider's default.
+    #[arg(long, env = "FITVIEW_MODEL")]
+    pub model: Option<String>,
+    /// Base URL of the provider's API (a proxy or a local fake).
+    #[arg(long, env = "FITVIEW_BASE_URL")]
+    pub base_url: Option<String>,
+}
+
+/// Output encoding choice shared by commands that write images.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Longer side of the output in pixels (the person photo's aspect is kept).
+    #[arg(long, value_name = "PIXELS")]
+    pub size: Option<u32>,
+    /// Image format; default from --out's extension, else webp.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Encoder quality 1-100 (lossy formats).
+    #[arg(long)]
+    pub quality: Option<u8>,
+    /// Thumbnail widths, comma-separated (default 256,512; empty for none).
+    #[arg(long, value_delimiter = ',', num_args = 0..)]
+    pub thumbnails: Option<Vec<u32>>,
+    /// Apply automatic white balance to the result.
+    #[arg(long)]
+    pub color_correct: bool,
+    /// Skip the light sharpening of the result.
+    #[arg(long)]
+    pub no_sharpen: bool,
+    /// Print a JSON object instead of the one-line summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `fitview tryon`
+#[derive(Debug, Args)]
+pub struct TryonArgs {
+    /// Photo of the person (JPEG, PNG or WebP).
+    #[arg(long, value_name = "PATH")]
+    pub person: PathBuf,
+    /// Product photo of the garment (JPEG, PNG or WebP).
+    #[arg(long, value_name = "PATH")]
+    pub garment: PathBuf,
+    /// Where the garment goes.
+    #[arg(long, value_enum, default_value_t = CategoryArg::Auto)]
+    pub category: CategoryArg,
+    /// Output file; thumbnails are written beside it (`NAME.256.EXT`).
+    #[arg(long, short, value_name = "PATH", default_value = "tryon.webp")]
+    pub out: PathBuf,
+    /// Seed, for providers that support one.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of alternative images.
+    #[arg(long, default_value_t = 1)]
+    pub samples: u8,
+    /// Prefer the provider's best model over its fastest.
+    #[arg(long)]
+    pub best: bool,
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fitview variations`
+#[derive(Debug, Args)]
+pub struct VariationsArgs {
+    /// The finished try-on image.
+    #[arg(long, value_name = "PATH")]
+    pub input: PathBuf,
+    /// Scene styles to make (repeatable).
+    #[arg(long, value_enum)]
+    pub style: Vec<SceneArg>,
+    /// Colour variants of the garment (repeatable), e.g. `navy` or `#1f3a5f`.
+    #[arg(long, value_name = "COLOUR")]
+    pub color: Vec<String>,
+    /// A new background, described in words (repeatable).
+    #[arg(long, value_name = "DESCRIPTION")]
+    pub background: Vec<String>,
+    /// Variations per style.
+    #[arg(long, default_value_t = 1)]
+    pub samples: u8,
+    /// Output directory.
+    #[arg(long, short, value_name = "DIR", default_value = "variations")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `fitview providers`
+#[derive(Debug, Args)]
+pub struct ProvidersArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Garment category flag.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CategoryArg {
+    /// Shirts, t-shirts, jackets.
+    Top,
+    /// Trousers, skirts, shorts.
+    Bottom,
+    /// Dresses, jumpsuits.
+    OnePiece,
+    /// Let the provider decide.
+    Auto,
+}
+
+/// Output format flag.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    /// Lossy WebP.
+    Webp,
+    /// Lossless WebP.
+    WebpLossless,
+    /// JPEG.
+    Jpeg,
+    /// PNG.
+    Png,
+}
+
+/// Scene style flag.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SceneArg {
+    /// Relaxed everyday scene.
+    Casual,
+    /// Office or evening-formal scene.
+    Formal,
+    /// Party scene.
+    Party,
+}
+
+/// An input file that cannot be read; the message names the file and the flag.
+#[derive(Debug)]
+pub struct InputFileError {
+    /// The flag that named the file.
+    pub flag: &'static str,
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub source: std::io::Error,
+}
+
+/// Reads an input file, turning "not found" and friends into an input error that names the flag.
+pub fn read_input(flag: &'static str, path: &Path) -> Result<Vec<u8>, InputFileError> {
+    std::fs::read(path).map_err(|source| InputFileError { flag, path: path.to_owned(), source })
+}
+
+impl std::fmt::Display for InputFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self.source.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+            std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+            _ => self.source.to_string(),
+        };
+        write!(f, "{} {}: {what}", self.flag, self.path.display())
+    }
+}
+
+impl std::error::Error for InputFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,38 @@
+//! Exit codes: a script can tell bad input from a provider problem without parsing messages.
+
+use fitview_engine::Error;
+
+/// Something unexpected (a bug or the environment).
+pub const INTERNAL: u8 = 1;
+// 2 is clap's usage error.
+/// The input is at fault: missing file, not an image, too large, invalid option.
+pub const INPUT: u8 = 3;
+/// The provider refused the request (content policy, unsupported category).
+pub const REFUSED: u8 = 4;
+/// The provider failed transiently (rate limit, timeout, unavailable); try again later.
+pub const TRANSIENT: u8 = 5;
+/// Configuration or credentials are wrong.
+pub const CONFIG: u8 = 6;
+/// Reading or writing files or the store failed.
+pub const IO: u8 = 7;
+
+/// The exit code for an error, from the engine error at its root when there is one.
+pub fn code_for(err: &anyhow::Error) -> u8 {
+    if let Some(engine) = err.chain().find_map(|e| e.downcast_ref::<Error>()) {
+        return match engine {
+            e if e.is_input_error() => INPUT,
+            e if e.is_retryable() => TRANSIENT,
+            Error::ContentPolicy { .. } | Error::NotSupported { .. } | Error::MalformedResponse { .. } => REFUSED,
+            Error::Config { .. } | Error::Auth { .. } => CONFIG,
+            Error::Storage { .. } => IO,
+            _ => INTERNAL,
+        };
+    }
+    if err.chain().any(|e| e.downcast_ref::<crate::cli::InputFileError>().is_some()) {
+        return INPUT;
+    }
+    if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some()) {
+        return IO;
+    }
+    INTERNAL
+}

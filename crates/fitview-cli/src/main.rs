@@ -1,0 +1,41 @@
+//! `fitview`: virtual try-on from the command line.
+
+mod cli;
+mod commands;
+mod config;
+mod exit;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("fitview: cannot start the async runtime: {err}");
+            return ExitCode::from(exit::INTERNAL);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("fitview: {err:#}");
+            ExitCode::from(exit::code_for(&err))
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "fitview=warn",
+        1 => "fitview=info,fitview_engine=info",
+        _ => "fitview=debug,fitview_engine=debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FITVIEW_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

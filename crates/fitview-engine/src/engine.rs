@@ -1,0 +1,371 @@
+//! The engine: runs a try-on through its stages.
+
+use std::sync::Arc;
+use tokio::time::Instant;
+
+use image::RgbaImage;
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use crate::config::EngineConfig;
+use crate::error::{Error, Result};
+use crate::key::KeyInputs;
+use crate::pipeline::{self, FinishedImage, Placement, PreparedPerson};
+use crate::provider::{
+    GeneratedImage, PreparedGarment, ProviderOutput, ProviderRegistry, ProviderRequest, Style,
+    StyleProvider, StyleRequest, TryOnProvider,
+};
+use crate::request::{OutputOptions, TryOnRequest};
+use crate::result::{CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult};
+
+/// Builds an [`Engine`].
+#[derive(Debug, Default)]
+pub struct EngineBuilder {
+    config: EngineConfig,
+    registry: Option<ProviderRegistry>,
+    provider: Option<Arc<dyn TryOnProvider>>,
+    style_provider: Option<Arc<dyn StyleProvider>>,
+}
+
+impl EngineBuilder {
+    /// Uses this configuration (providers named in it are resolved at [`build`](Self::build)).
+    pub fn config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Resolves provider names with this registry instead of the built-in one.
+    pub fn registry(mut self, registry: ProviderRegistry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// Uses this try-on provider instead of the one named in the configuration.
+    pub fn provider(self, provider: impl TryOnProvider + 'static) -> Self {
+        self.shared_provider(Arc::new(provider))
+    }
+
+    /// Uses this shared try-on provider (e.g. to keep a handle on a mock for assertions).
+    pub fn shared_provider(mut self, provider: Arc<dyn TryOnProvider>) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Uses this style provider instead of the one named in the configuration.
+    pub fn style_provider(mut self, provider: Arc<dyn StyleProvider>) -> Self {
+        self.style_provider = Some(provider);
+        self
+    }
+
+    /// Validates the configuration, resolves the providers and builds the engine.
+    pub fn build(self) -> Result<Engine> {
+        self.config.validate()?;
+        let registry = self.registry.unwrap_or_else(ProviderRegistry::with_builtins);
+        let settings = &self.config.providers;
+        let provider = match self.provider {
+            Some(p) => p,
+            None => registry.try_on(&self.config.provider, settings)?,
+        };
+        let style_provider = match self.style_provider {
+            Some(p) => Some(p),
+            // Style variations are optional: an unknown style provider only fails when used.
+            None => registry.style(&self.config.style_provider, settings).ok(),
+        };
+        let cpu = Semaphore::new(self.config.cpu_workers);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                config: self.config,
+                provider,
+                style_provider,
+                cpu,
+            }),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: EngineConfig,
+    provider: Arc<dyn TryOnProvider>,
+    style_provider: Option<Arc<dyn StyleProvider>>,
+    /// Bounds CPU-heavy image work so a burst of requests cannot exhaust memory or threads.
+    cpu: Semaphore,
+}
+
+/// The try-on engine. Cheap to clone; clones share providers and limits.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// Inputs after decoding and normalization.
+struct Prepared {
+    person: PreparedPerson,
+    garments: Vec<PreparedGarment>,
+}
+
+impl Engine {
+    /// Starts building an engine with the default configuration.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// The try-on provider in use.
+    pub fn provider(&self) -> &Arc<dyn TryOnProvider> {
+        &self.inner.provider
+    }
+
+    /// The style provider in use, if one is configured.
+    pub fn style_provider(&self) -> Option<&Arc<dyn StyleProvider>> {
+        self.inner.style_provider.as_ref()
+    }
+
+    /// Runs CPU-heavy work on the blocking pool, bounded by the engine's CPU semaphore.
+    async fn cpu<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T> + Send + 'static,
+    {
+        let _permit = self.inner.cpu.acquire().await.map_err(|_| Error::Cancelled)?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(work)).await?
+    }
+
+    /// Dresses the person in the request's garments.
+    pub async fn try_on(&self, request: TryOnRequest) -> Result<TryOnResult> {
+        let provider = self.inner.provider.clone();
+        let span = tracing::info_span!(
+            "try_on",
+            provider = provider.name(),
+            model = provider.model(),
+            garments = request.garments.len(),
+        );
+        self.try_on_with(&provider, request).instrument(span).await
+    }
+
+    async fn try_on_with(&self, provider: &Arc<dyn TryOnProvider>, request: TryOnRequest) -> Result<TryOnResult> {
+        let started = Instant::now();
+        let mut timings = StageTimings::default();
+        request.validate()?;
+        let caps = provider.capabilities();
+        let categories: Vec<_> = request.garments.iter().map(|g| g.category).collect();
+        caps.check(provider.name(), &categories, request.options.samples)?;
+
+        let stage = Instant::now();
+        let prepared = self.prepare(&request, caps.canvas).await?;
+        timings.preprocess = stage.elapsed();
+
+        let stage = Instant::now();
+        let key = KeyInputs {
+            provider: provider.name(),
+            model: provider.model(),
+            prompt_version: provider.prompt_version(),
+            person: &prepared.person.canvas,
+            garments: prepared.garments.iter().map(|g| (&*g.image, g.category)).collect(),
+            options: &request.options,
+        }
+        .key();
+        timings.cache = stage.elapsed();
+
+        let stage = Instant::now();
+        let provider_request = ProviderRequest {
+            person: Arc::new(prepared.person.canvas),
+            garments: prepared.garments,
+            seed: request.options.seed,
+            samples: request.options.samples,
+            quality: request.options.quality,
+        };
+        let retried = self
+            .inner
+            .config
+            .retry
+            .run(|| {
+                let provider = provider.clone();
+                let request = provider_request.clone();
+                async move { provider.try_on(request).await }
+                    .instrument(tracing::info_span!("provider_call"))
+            })
+            .await;
+        timings.provider = stage.elapsed();
+        let output = retried.result?;
+
+        let stage = Instant::now();
+        let images = self
+            .finish_all(output.images, caps.canvas, prepared.person.placement, &request.options.output)
+            .await?;
+        timings.postprocess = stage.elapsed();
+        timings.total = started.elapsed();
+        tracing::info!(
+            key = %key,
+            attempts = retried.attempts,
+            total_ms = timings.total.as_millis() as u64,
+            "try-on done"
+        );
+        Ok(TryOnResult {
+            images,
+            key,
+            provider: provider.name().to_owned(),
+            model: provider.model().to_owned(),
+            attempts: retried.attempts,
+            timings,
+            cache: CacheStatus::Miss,
+            usage: output.usage,
+            metadata: output.metadata,
+        })
+    }
+
+    /// Decodes and normalizes the person and every garment, in parallel on the CPU pool.
+    async fn prepare(&self, request: &TryOnRequest, canvas: (u32, u32)) -> Result<Prepared> {
+        let limits = self.inner.config.limits;
+        let background = self.inner.config.person_background;
+        let person_bytes = request.person.clone();
+        let person = self.cpu(move || {
+            pipeline::prepare_person(&person_bytes, &limits, canvas, background)
+                .map_err(|e| describe_input("person photo", e))
+        });
+        let garments = futures::future::try_join_all(request.garments.iter().enumerate().map(|(i, garment)| {
+            let bytes = garment.image.clone();
+            let category = garment.category;
+            let engine = self.clone();
+            async move {
+                let image = engine
+                    .cpu(move || {
+                        pipeline::prepare_garment(&bytes, &limits, canvas)
+                            .map_err(|e| describe_input(&format!("garment {}", i + 1), e))
+                    })
+                    .await?;
+                Ok::<_, Error>(PreparedGarment { image: Arc::new(image), category })
+            }
+        }));
+        let (person, garments) = tokio::join!(person, garments);
+        Ok(Prepared { person: person?, garments: garments? })
+    }
+
+    /// Decodes (if needed) and post-processes every provider image.
+    async fn finish_all(
+        &self,
+        images: Vec<GeneratedImage>,
+        canvas: (u32, u32),
+        placement: Placement,
+        options: &OutputOptions,
+    ) -> Result<Vec<OutputImage>> {
+        if images.is_empty() {
+            return Err(Error::MalformedResponse { detail: "the provider returned no image".to_owned() });
+        }
+        let limits = self.inner.config.limits;
+        let jobs = images.into_iter().map(|generated| {
+            let options = options.clone();
+            let engine = self.clone();
+            async move {
+                engine
+                    .cpu(move || {
+                        let pixels = match generated {
+                            GeneratedImage::Pixels(px) => px,
+                            GeneratedImage::Encoded(bytes) => pipeline::decode(&bytes, &limits).map_err(|e| {
+                                Error::MalformedResponse { detail: format!("provider image: {e}") }
+                            })?,
+                        };
+                        let finished = pipeline::finish(&pixels, canvas, &placement, &options, &limits)?;
+                        Ok(output_image(finished))
+                    })
+                    .await
+            }
+        });
+        futures::future::try_join_all(jobs).await
+    }
+
+    /// Makes style variations (scene, colour, background) of a finished try-on image.
+    pub async fn variations(
+        &self,
+        image: bytes::Bytes,
+        style: Style,
+        samples: u8,
+        output: OutputOptions,
+    ) -> Result<VariationResult> {
+        let provider = self.inner.style_provider.clone().ok_or_else(|| Error::Config {
+            problems: vec![format!(
+                "no style provider available (configured: `{}`)",
+                self.inner.config.style_provider
+            )],
+        })?;
+        let span = tracing::info_span!("variations", provider = provider.name(), style = %style.slug());
+        async move {
+            let started = Instant::now();
+            let mut timings = StageTimings::default();
+            if samples == 0 {
+                return Err(Error::invalid_input("samples must be at least 1"));
+            }
+            let caps = provider.capabilities();
+            if samples > caps.max_samples {
+                return Err(Error::NotSupported {
+                    provider: provider.name().to_owned(),
+                    detail: format!("{samples} samples requested, at most {}", caps.max_samples),
+                });
+            }
+            let limits = self.inner.config.limits;
+            let stage = Instant::now();
+            let pixels: RgbaImage = self
+                .cpu(move || pipeline::decode(&image, &limits).map_err(|e| describe_input("input image", e)))
+                .await?;
+            timings.preprocess = stage.elapsed();
+            let canvas = pixels.dimensions();
+            let placement = Placement { x: 0, y: 0, width: canvas.0, height: canvas.1 };
+            let request = StyleRequest { image: Arc::new(pixels), style, samples, seed: None };
+            let stage = Instant::now();
+            let retried = self
+                .inner
+                .config
+                .retry
+                .run(|| {
+                    let provider = provider.clone();
+                    let request = request.clone();
+                    async move { provider.stylize(request).await }
+                })
+                .await;
+            timings.provider = stage.elapsed();
+            let ProviderOutput { images, usage, .. } = retried.result?;
+            let stage = Instant::now();
+            let images = self.finish_all(images, canvas, placement, &output).await?;
+            timings.postprocess = stage.elapsed();
+            timings.total = started.elapsed();
+            Ok(VariationResult {
+                images,
+                provider: provider.name().to_owned(),
+                model: provider.model().to_owned(),
+                attempts: retried.attempts,
+                timings,
+                usage,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// Prefixes an input error with which input it is about, keeping its kind.
+fn describe_input(which: &str, error: Error) -> Error {
+    match error {
+        Error::InvalidInput { reason } => Error::InvalidInput { reason: format!("{which}: {reason}") },
+        Error::UnsupportedFormat { detail } => Error::UnsupportedFormat { detail: format!("{which}: {detail}") },
+        other => other,
+    }
+}
+
+fn output_image(finished: FinishedImage) -> OutputImage {
+    let FinishedImage { image, thumbnails } = finished;
+    OutputImage {
+        width: image.width,
+        height: image.height,
+        format: image.format,
+        bytes: image.bytes,
+        thumbnails: thumbnails
+            .into_iter()
+            .map(|t| Thumbnail { width: t.width, height: t.height, bytes: t.bytes })
+            .collect(),
+    }
+}

@@ -1,0 +1,56 @@
+//! # fitview-engine
+//!
+//! FitView turns a photo of a person and a photo of a garment into a photo of that person wearing
+//! that garment, and into style variations of it.
+//!
+//! A try-on goes through fixed stages: the inputs are decoded under [`Limits`] and normalized
+//! ([`pipeline`]), a content key is derived from the normalized pixels and every option that
+//! changes the output ([`ContentKey`]), a [`TryOnProvider`] makes the images (retried under a
+//! [`RetryPolicy`]), and the results are cropped back to the person's aspect, optionally
+//! colour-corrected and sharpened, and encoded with thumbnails.
+//!
+//! ```
+//! use fitview_engine::{Engine, TryOnRequest, provider::mock::MockProvider};
+//! # fn photo(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
+//! #     let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
+//! #     let mut out = std::io::Cursor::new(Vec::new());
+//! #     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+//! #     out.into_inner()
+//! # }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), fitview_engine::Error> {
+//! let engine = Engine::builder().provider(MockProvider::new()).build()?;
+//! let person = photo(300, 400, [200, 180, 160]);
+//! let garment = photo(200, 200, [30, 60, 200]);
+//! let result = engine.try_on(TryOnRequest::new(person, garment)).await?;
+//! assert_eq!(result.images.len(), 1);
+//! assert_eq!((result.images[0].width, result.images[0].height), (768, 1024));
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
+
+mod config;
+mod engine;
+mod error;
+mod key;
+mod limits;
+pub mod pipeline;
+pub mod provider;
+mod request;
+mod result;
+mod retry;
+
+pub use config::EngineConfig;
+pub use engine::{Engine, EngineBuilder};
+pub use error::{Error, Result};
+pub use key::{ContentKey, PIPELINE_VERSION};
+pub use limits::Limits;
+pub use provider::{Capabilities, Style, StyleProvider, TryOnProvider};
+pub use request::{
+    GarmentCategory, GarmentInput, OutputFormat, OutputOptions, QualityMode, TryOnOptions,
+    TryOnRequest,
+};
+pub use result::{CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult};
+pub use retry::RetryPolicy;

@@ -1,0 +1,293 @@
+//! A deterministic in-process provider for tests and demos, with injectable faults.
+//!
+//! It overlays the garment onto the person where the category says it goes, tinted by the seed
+//! and sample index, so the same inputs and seed always give the same pixels and different seeds
+//! give different ones. Faults queued with [`MockProvider::with_faults`] are returned by the next
+//! calls in order, so tests can exercise the engine's retry and error handling.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use image::{Rgba, RgbaImage, imageops};
+
+use super::{
+    Capabilities, GeneratedImage, ProviderOutput, ProviderRequest, Style, StyleProvider,
+    StyleRequest, TryOnProvider, Usage,
+};
+use crate::error::{Error, Result};
+use crate::request::GarmentCategory;
+
+/// The mock's model id.
+pub const MOCK_MODEL: &str = "mock-compositor-1";
+
+/// A failure the mock returns instead of images.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// `Error::RateLimited` with this wait.
+    RateLimited(Option<Duration>),
+    /// `Error::Timeout` reported by the "upstream".
+    Timeout,
+    /// Never answers: the engine's own per-attempt timeout must fire.
+    Hang,
+    /// `Error::ContentPolicy` with this reason.
+    Refusal(String),
+    /// `Error::Unavailable` as from an HTTP 500.
+    ServerError,
+    /// `Error::Auth`.
+    Auth,
+    /// A response that is not an image.
+    Malformed,
+}
+
+/// The deterministic mock provider.
+#[derive(Debug, Default)]
+pub struct MockProvider {
+    latency: Duration,
+    faults: Mutex<VecDeque<Fault>>,
+    calls: AtomicU32,
+}
+
+impl MockProvider {
+    /// A mock that answers at once and never fails.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every call waits this long before answering (uses tokio's clock, so paused-time tests
+    /// do not really wait).
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// The next calls fail with these faults, in order; later calls succeed.
+    pub fn with_faults(self, faults: impl IntoIterator<Item = Fault>) -> Self {
+        if let Ok(mut queue) = self.faults.lock() {
+            queue.extend(faults);
+        }
+        self
+    }
+
+    /// How many times the provider was called (successful or not).
+    pub fn calls(&self) -> u32 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    async fn begin_call(&self) -> Result<()> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let fault = self.faults.lock().ok().and_then(|mut queue| queue.pop_front());
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        match fault {
+            None => Ok(()),
+            Some(Fault::RateLimited(retry_after)) => Err(Error::RateLimited { retry_after }),
+            Some(Fault::Timeout) => Err(Error::Timeout { after: self.latency }),
+            Some(Fault::Hang) => {
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+            Some(Fault::Refusal(reason)) => Err(Error::ContentPolicy { reason }),
+            Some(Fault::ServerError) => Err(Error::Unavailable {
+                detail: "HTTP 500 from mock".to_owned(),
+            }),
+            Some(Fault::Auth) => Err(Error::Auth {
+                detail: "mock rejects the key".to_owned(),
+            }),
+            Some(Fault::Malformed) => Err(Error::MalformedResponse {
+                detail: "mock returned no image part".to_owned(),
+            }),
+        }
+    }
+
+    fn capabilities_all() -> Capabilities {
+        Capabilities {
+            categories: GarmentCategory::ALL.to_vec(),
+            max_garments: 4,
+            canvas: (1024, 1024),
+            supports_seed: true,
+            max_samples: 4,
+            pixel_aligned: true,
+            styles: ["casual", "formal", "party", "color-variant", "background"]
+                .map(str::to_owned)
+                .to_vec(),
+            cost_per_image_usd: 0.0,
+        }
+    }
+}
+
+/// Vertical band of the canvas (fractions of its height) where a category goes.
+fn band(category: GarmentCategory) -> (f32, f32) {
+    match category {
+        GarmentCategory::Top | GarmentCategory::Auto => (0.24, 0.58),
+        GarmentCategory::Bottom => (0.50, 0.95),
+        GarmentCategory::OnePiece => (0.24, 0.88),
+    }
+}
+
+/// A small deterministic tint from the seed and sample index.
+fn tint(seed: Option<u64>, sample: u8) -> [i16; 3] {
+    let mut x = seed.unwrap_or(0) ^ (u64::from(sample) << 32) ^ 0x9e37_79b9_7f4a_7c15;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    let spread = |shift: u32| ((x >> shift) & 0x1f) as i16 - 16;
+    [spread(0), spread(8), spread(16)]
+}
+
+fn shift_pixel(px: &mut Rgba<u8>, delta: [i16; 3]) {
+    for (channel, d) in px.0.iter_mut().zip(delta) {
+        *channel = (i16::from(*channel) + d).clamp(0, 255) as u8;
+    }
+}
+
+fn compose(request: &ProviderRequest, sample: u8) -> RgbaImage {
+    let mut out = (*request.person).clone();
+    let (w, h) = out.dimensions();
+    for garment in &request.garments {
+        let (top, bottom) = band(garment.category);
+        let target_h = ((bottom - top) * h as f32).max(1.0) as u32;
+        let (gw, gh) = garment.image.dimensions();
+        let target_w = ((gw as f32 * target_h as f32 / gh.max(1) as f32) as u32).clamp(1, w);
+        let scaled = imageops::resize(&*garment.image, target_w, target_h, imageops::FilterType::Triangle);
+        let x = i64::from((w - target_w) / 2);
+        imageops::overlay(&mut out, &scaled, x, (top * h as f32) as i64);
+    }
+    let delta = tint(request.seed, sample);
+    for px in out.pixels_mut() {
+        shift_pixel(px, delta);
+    }
+    out
+}
+
+fn stylize_image(image: &RgbaImage, style: &Style, sample: u8, seed: Option<u64>) -> RgbaImage {
+    let base: [i16; 3] = match style {
+        Style::Casual => [12, 6, -8],
+        Style::Formal => [-6, -4, 10],
+        Style::Party => [18, -10, 22],
+        Style::ColorVariant { color } => {
+            let h = blake3::hash(color.as_bytes());
+            let b = h.as_bytes();
+            [i16::from(b[0] % 48) - 24, i16::from(b[1] % 48) - 24, i16::from(b[2] % 48) - 24]
+        }
+        Style::Background { .. } => [0, 8, 16],
+        #[allow(unreachable_patterns)]
+        _ => [0, 0, 0],
+    };
+    let extra = tint(seed, sample);
+    let delta = [base[0] + extra[0] / 4, base[1] + extra[1] / 4, base[2] + extra[2] / 4];
+    let mut out = image.clone();
+    for px in out.pixels_mut() {
+        shift_pixel(px, delta);
+    }
+    out
+}
+
+#[async_trait::async_trait]
+impl TryOnProvider for MockProvider {
+    fn name(&self) -> &str {
+        "mock"
+    }
+
+    fn model(&self) -> &str {
+        MOCK_MODEL
+    }
+
+    fn prompt_version(&self) -> &str {
+        "mock-1"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Self::capabilities_all()
+    }
+
+    async fn try_on(&self, request: ProviderRequest) -> Result<ProviderOutput> {
+        self.begin_call().await?;
+        let images = (0..request.samples.max(1))
+            .map(|sample| GeneratedImage::Pixels(compose(&request, sample)))
+            .collect();
+        Ok(ProviderOutput {
+            images,
+            usage: Usage::default(),
+            metadata: serde_json::Map::new(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl StyleProvider for MockProvider {
+    fn name(&self) -> &str {
+        "mock"
+    }
+
+    fn model(&self) -> &str {
+        MOCK_MODEL
+    }
+
+    fn prompt_version(&self) -> &str {
+        "mock-1"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Self::capabilities_all()
+    }
+
+    async fn stylize(&self, request: StyleRequest) -> Result<ProviderOutput> {
+        self.begin_call().await?;
+        let images = (0..request.samples.max(1))
+            .map(|sample| {
+                GeneratedImage::Pixels(stylize_image(&request.image, &request.style, sample, request.seed))
+            })
+            .collect();
+        Ok(ProviderOutput {
+            images,
+            usage: Usage::default(),
+            metadata: serde_json::Map::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::conformance;
+
+    #[tokio::test]
+    async fn mock_passes_the_provider_conformance_suite() {
+        conformance::run_all(&MockProvider::new(), conformance::Expectations::seeded()).await;
+    }
+
+    #[tokio::test]
+    async fn faults_come_in_order_then_calls_succeed() {
+        let mock = MockProvider::new().with_faults([
+            Fault::Refusal("IMAGE_SAFETY".into()),
+            Fault::RateLimited(None),
+        ]);
+        let request = conformance::sample_request(&TryOnProvider::capabilities(&mock), GarmentCategory::Top);
+        let first = mock.try_on(request.clone()).await.unwrap_err();
+        assert!(matches!(first, Error::ContentPolicy { reason } if reason == "IMAGE_SAFETY"));
+        let second = mock.try_on(request.clone()).await.unwrap_err();
+        assert!(matches!(second, Error::RateLimited { .. }));
+        assert!(mock.try_on(request).await.is_ok());
+        assert_eq!(mock.calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn styles_differ_from_each_other() {
+        let mock = MockProvider::new();
+        let image = std::sync::Arc::new(RgbaImage::from_pixel(8, 8, Rgba([120, 120, 120, 255])));
+        let mut outputs = Vec::new();
+        for style in [Style::Casual, Style::Formal, Style::Party] {
+            let out = mock
+                .stylize(StyleRequest { image: image.clone(), style, samples: 1, seed: None })
+                .await
+                .unwrap();
+            let GeneratedImage::Pixels(px) = &out.images[0] else { panic!("pixels expected") };
+            outputs.push(px.get_pixel(0, 0).0);
+        }
+        assert_ne!(outputs[0], outputs[1]);
+        assert_ne!(outputs[1], outputs[2]);
+    }
+}
