@@ -82,6 +82,9 @@ pub struct TryonArgs {
     /// Where the garment goes.
     #[arg(long, value_enum, default_value_t = CategoryArg::Auto)]
     pub category: CategoryArg,
+    /// The person's body landmarks (JSON, in the photo's pixels); override the provider's estimates.
+    #[arg(long, value_name = "PATH")]
+    pub landmarks: Option<PathBuf>,
     /// Output file; thumbnails are written beside it (`NAME.256.EXT`).
     #[arg(long, short, value_name = "PATH", default_value = "tryon.webp")]
     pub out: PathBuf,
@@ -144,6 +147,16 @@ pub enum CategoryArg {
     Bottom,
     /// Dresses, jumpsuits.
     OnePiece,
+    /// Saree (drape, pleats, pallu).
+    Saree,
+    /// Lehenga skirt.
+    Lehenga,
+    /// Salwar kameez (tunic over trousers).
+    SalwarKameez,
+    /// Kurta (long tunic).
+    Kurta,
+    /// Dupatta (long scarf).
+    Dupatta,
     /// Let the provider decide.
     Auto,
 }

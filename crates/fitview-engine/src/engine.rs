@@ -160,6 +160,14 @@ impl Engine {
         let prepared = self.prepare(&request, caps.canvas).await?;
         timings.preprocess = stage.elapsed();
 
+        let person_landmarks = request
+            .person_landmarks
+            .map(|mut landmarks| {
+                landmarks.validate(prepared.person.original_size)?;
+                Ok::<_, Error>(landmarks.to_canvas(prepared.person.original_size, &prepared.person.placement))
+            })
+            .transpose()?;
+
         let stage = Instant::now();
         let key = KeyInputs {
             provider: provider.name(),
@@ -167,6 +175,7 @@ impl Engine {
             prompt_version: provider.prompt_version(),
             person: &prepared.person.canvas,
             garments: prepared.garments.iter().map(|g| (&*g.image, g.category)).collect(),
+            person_landmarks: person_landmarks.as_ref(),
             options: &request.options,
         }
         .key();
@@ -176,6 +185,7 @@ impl Engine {
         let provider_request = ProviderRequest {
             person: Arc::new(prepared.person.canvas),
             garments: prepared.garments,
+            person_landmarks,
             seed: request.options.seed,
             samples: request.options.samples,
             quality: request.options.quality,

@@ -11,6 +11,7 @@ use std::fmt;
 use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
+use crate::landmarks::BodyLandmarks;
 use crate::request::{GarmentCategory, TryOnOptions};
 
 /// Version of FitView's own processing. Bump it whenever the pipeline's output for the same input
@@ -43,6 +44,8 @@ pub(crate) struct KeyInputs<'a> {
     pub(crate) prompt_version: &'a str,
     pub(crate) person: &'a RgbaImage,
     pub(crate) garments: Vec<(&'a RgbaImage, GarmentCategory)>,
+    /// Retailer landmarks in canvas pixels.
+    pub(crate) person_landmarks: Option<&'a BodyLandmarks>,
     pub(crate) options: &'a TryOnOptions,
 }
 
@@ -74,6 +77,13 @@ impl KeyInputs<'_> {
         for (image, category) in &self.garments {
             h.field("category", category.as_str().as_bytes());
             h.image("garment", image);
+        }
+        match self.person_landmarks {
+            Some(landmarks) => {
+                let json = serde_json::to_vec(landmarks).unwrap_or_default();
+                h.field("landmarks", &json);
+            }
+            None => h.field("landmarks", b"none"),
         }
         let o = self.options;
         match o.seed {
@@ -112,6 +122,7 @@ mod tests {
         prompt_version: &'static str,
         person: RgbaImage,
         garments: Vec<(RgbaImage, GarmentCategory)>,
+        landmarks: Option<BodyLandmarks>,
         options: TryOnOptions,
     }
 
@@ -122,6 +133,7 @@ mod tests {
             prompt_version: "v1",
             person: img(1),
             garments: vec![(img(2), GarmentCategory::Top)],
+            landmarks: None,
             options: TryOnOptions::default(),
         };
         let mut options = TryOnOptions::default();
@@ -133,6 +145,7 @@ mod tests {
             prompt_version: parts.prompt_version,
             person: &parts.person,
             garments: parts.garments.iter().map(|(i, c)| (i, *c)).collect(),
+            person_landmarks: parts.landmarks.as_ref(),
             options: &parts.options,
         }
         .key()
@@ -151,6 +164,12 @@ mod tests {
             ("garment", key_with(|i, _| i.garments[0].0 = img(8))),
             ("category", key_with(|i, _| i.garments[0].1 = GarmentCategory::Bottom)),
             ("extra garment", key_with(|i, _| i.garments.push((img(8), GarmentCategory::Top)))),
+            (
+                "landmarks",
+                key_with(|i, _| {
+                    i.landmarks = Some(BodyLandmarks { neck: Some([1.0, 2.0]), ..Default::default() })
+                }),
+            ),
             ("seed", key_with(|_, o| o.seed = Some(7))),
             ("samples", key_with(|_, o| o.samples = 2)),
             ("quality", key_with(|_, o| o.quality = QualityMode::Quality)),

@@ -35,6 +35,7 @@ mod config;
 mod engine;
 mod error;
 mod key;
+mod landmarks;
 mod limits;
 pub mod pipeline;
 pub mod provider;
@@ -46,6 +47,7 @@ pub use config::EngineConfig;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, Result};
 pub use key::{ContentKey, PIPELINE_VERSION};
+pub use landmarks::BodyLandmarks;
 pub use limits::Limits;
 pub use provider::{Capabilities, Style, StyleProvider, TryOnProvider};
 pub use request::{

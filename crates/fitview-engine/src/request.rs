@@ -4,6 +4,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::landmarks::BodyLandmarks;
 
 /// The kind of garment, which decides where on the body it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -16,6 +17,16 @@ pub enum GarmentCategory {
     Bottom,
     /// Dresses, jumpsuits: shoulders down.
     OnePiece,
+    /// Saree: a long drape wrapped at the waist, pleated at the front, the pallu over the shoulder.
+    Saree,
+    /// Lehenga: a long, flared, often embroidered skirt worn with a choli.
+    Lehenga,
+    /// Salwar kameez: a long tunic over loose trousers.
+    SalwarKameez,
+    /// Kurta: a long tunic, to the hips or knees.
+    Kurta,
+    /// Dupatta: a long scarf draped over the shoulders or head.
+    Dupatta,
     /// Let the provider decide from the garment image.
     #[default]
     Auto,
@@ -23,10 +34,15 @@ pub enum GarmentCategory {
 
 impl GarmentCategory {
     /// Every category, in display order.
-    pub const ALL: [GarmentCategory; 4] = [
+    pub const ALL: [GarmentCategory; 9] = [
         GarmentCategory::Top,
         GarmentCategory::Bottom,
         GarmentCategory::OnePiece,
+        GarmentCategory::Saree,
+        GarmentCategory::Lehenga,
+        GarmentCategory::SalwarKameez,
+        GarmentCategory::Kurta,
+        GarmentCategory::Dupatta,
         GarmentCategory::Auto,
     ];
 
@@ -36,6 +52,11 @@ impl GarmentCategory {
             GarmentCategory::Top => "top",
             GarmentCategory::Bottom => "bottom",
             GarmentCategory::OnePiece => "one-piece",
+            GarmentCategory::Saree => "saree",
+            GarmentCategory::Lehenga => "lehenga",
+            GarmentCategory::SalwarKameez => "salwar-kameez",
+            GarmentCategory::Kurta => "kurta",
+            GarmentCategory::Dupatta => "dupatta",
             GarmentCategory::Auto => "auto",
         }
     }
@@ -56,7 +77,8 @@ impl std::str::FromStr for GarmentCategory {
             .find(|c| c.as_str() == s)
             .ok_or_else(|| {
                 Error::invalid_input(format!(
-                    "unknown garment category `{s}` (expected one of: top, bottom, one-piece, auto)"
+                    "unknown garment category `{s}` (expected one of: {})",
+                    GarmentCategory::ALL.map(GarmentCategory::as_str).join(", ")
                 ))
             })
     }
@@ -222,6 +244,9 @@ pub struct TryOnRequest {
     pub person: Bytes,
     /// The garments, outermost last.
     pub garments: Vec<GarmentInput>,
+    /// Body landmarks of the person, in the person photo's pixels (after EXIF orientation),
+    /// supplied by the retailer; they override a provider's own estimates.
+    pub person_landmarks: Option<BodyLandmarks>,
     /// Options.
     pub options: TryOnOptions,
 }
@@ -235,8 +260,15 @@ impl TryOnRequest {
                 image: garment.into(),
                 category: GarmentCategory::Auto,
             }],
+            person_landmarks: None,
             options: TryOnOptions::default(),
         }
+    }
+
+    /// Supplies the person's body landmarks (in the person photo's pixels).
+    pub fn with_person_landmarks(mut self, landmarks: BodyLandmarks) -> Self {
+        self.person_landmarks = Some(landmarks);
+        self
     }
 
     /// Sets the category of every garment.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use fitview_engine::{
-    Engine, EngineConfig, GarmentCategory, OutputFormat, QualityMode, TryOnOptions, TryOnRequest,
+    BodyLandmarks, Engine, EngineConfig, GarmentCategory, OutputFormat, QualityMode, TryOnOptions, TryOnRequest,
     TryOnResult,
 };
 use serde::Serialize;
@@ -36,9 +36,16 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
         quality: if args.best { QualityMode::Quality } else { QualityMode::Fast },
         output: super::output_options(&args.output, format_from_extension),
     };
-    let request = TryOnRequest::new(person, garment)
+    let mut request = TryOnRequest::new(person, garment)
         .with_category(category(args.category))
         .with_options(options);
+    if let Some(path) = &args.landmarks {
+        let json = read_input("--landmarks", path)?;
+        let landmarks: BodyLandmarks = serde_json::from_slice(&json).map_err(|e| {
+            fitview_engine::Error::invalid_input(format!("--landmarks {}: {e}", path.display()))
+        })?;
+        request = request.with_person_landmarks(landmarks);
+    }
     let result = engine.try_on(request).await?;
 
     let mut files = Vec::new();
@@ -59,6 +66,11 @@ fn category(arg: CategoryArg) -> GarmentCategory {
         CategoryArg::Top => GarmentCategory::Top,
         CategoryArg::Bottom => GarmentCategory::Bottom,
         CategoryArg::OnePiece => GarmentCategory::OnePiece,
+        CategoryArg::Saree => GarmentCategory::Saree,
+        CategoryArg::Lehenga => GarmentCategory::Lehenga,
+        CategoryArg::SalwarKameez => GarmentCategory::SalwarKameez,
+        CategoryArg::Kurta => GarmentCategory::Kurta,
+        CategoryArg::Dupatta => GarmentCategory::Dupatta,
         CategoryArg::Auto => GarmentCategory::Auto,
     }
 }

@@ -71,6 +71,7 @@ pub fn sample_request(caps: &Capabilities, category: GarmentCategory) -> Provide
     ProviderRequest {
         person: Arc::new(sample_person(caps.canvas)),
         garments: vec![PreparedGarment { image: Arc::new(sample_garment(caps.canvas)), category }],
+        person_landmarks: None,
         seed: caps.supports_seed.then_some(7),
         samples: 1,
         quality: QualityMode::Fast,

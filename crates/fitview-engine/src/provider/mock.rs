@@ -122,9 +122,11 @@ impl MockProvider {
 /// Vertical band of the canvas (fractions of its height) where a category goes.
 fn band(category: GarmentCategory) -> (f32, f32) {
     match category {
-        GarmentCategory::Top | GarmentCategory::Auto => (0.24, 0.58),
-        GarmentCategory::Bottom => (0.50, 0.95),
-        GarmentCategory::OnePiece => (0.24, 0.88),
+        GarmentCategory::Bottom | GarmentCategory::Lehenga => (0.50, 0.95),
+        GarmentCategory::OnePiece | GarmentCategory::Saree | GarmentCategory::SalwarKameez => (0.24, 0.9),
+        GarmentCategory::Kurta => (0.24, 0.7),
+        GarmentCategory::Dupatta => (0.2, 0.6),
+        _ => (0.24, 0.58),
     }
 }
 

@@ -21,6 +21,7 @@ pub use capabilities::Capabilities;
 pub use registry::{ProviderRegistry, ProviderSettings};
 
 use crate::error::Result;
+use crate::landmarks::BodyLandmarks;
 use crate::request::{GarmentCategory, QualityMode};
 
 /// A garment as providers receive it: background removed (transparent), fitted into the canvas.
@@ -39,6 +40,8 @@ pub struct ProviderRequest {
     pub person: Arc<RgbaImage>,
     /// The garments, outermost last.
     pub garments: Vec<PreparedGarment>,
+    /// Body landmarks supplied by the retailer, mapped into canvas pixels.
+    pub person_landmarks: Option<BodyLandmarks>,
     /// Seed, where the provider supports one.
     pub seed: Option<u64>,
     /// How many images to make.
