@@ -1,0 +1,221 @@
+//! Everything an operator tunes in the server, with safe defaults, and the flags that set it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fitview_engine::EngineConfig;
+
+/// Request, body and queue limits.
+#[derive(Debug, Clone)]
+pub struct ServerLimits {
+    /// Largest JSON body, in bytes.
+    pub max_json_bytes: usize,
+    /// Largest multipart upload (one image plus its fields), in bytes.
+    pub max_upload_bytes: usize,
+    /// Every request not waiting for a try-on must finish within this.
+    pub request_timeout: Duration,
+    /// Longest a `POST /api/v1/tryon` may wait for its result (`wait_ms` is capped to it).
+    pub max_tryon_wait: Duration,
+    /// Try-on jobs waiting for a worker; when full the server answers 503.
+    pub queue_capacity: usize,
+    /// Try-on jobs running at once.
+    pub workers: usize,
+    /// Largest page of a listing.
+    pub max_page_size: u32,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            max_json_bytes: 64 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_tryon_wait: Duration::from_secs(30),
+            queue_capacity: 64,
+            workers: 2,
+            max_page_size: 100,
+        }
+    }
+}
+
+/// Rate limits, in events per minute per key.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// Login attempts per minute per client IP and account.
+    pub login_per_minute: u32,
+    /// Try-on requests per minute per user.
+    pub tryon_per_minute: u32,
+    /// Registrations per minute per client IP.
+    pub register_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            login_per_minute: 5,
+            tryon_per_minute: 10,
+            register_per_minute: 10,
+        }
+    }
+}
+
+/// Token settings.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    /// The `iss` claim written and required.
+    pub issuer: String,
+    /// The `aud` claim written and required.
+    pub audience: String,
+    /// Lifetime of an access token.
+    pub access_ttl: Duration,
+    /// Lifetime of a refresh token.
+    pub refresh_ttl: Duration,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "fitview".to_owned(),
+            audience: "fitview-api".to_owned(),
+            access_ttl: Duration::from_secs(10 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// An administrator account created at start when it does not exist yet.
+#[derive(Debug, Clone)]
+pub struct BootstrapAdmin {
+    /// Its email.
+    pub email: String,
+    /// Its password.
+    pub password: String,
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Directory for the SQLite database, uploads, results and the generated JWT secret.
+    pub data_dir: PathBuf,
+    /// Database URL; `None` means `sqlite://<data_dir>/fitview.db?mode=rwc`.
+    pub database_url: Option<String>,
+    /// Secret for signing access tokens; `None` reads or creates `<data_dir>/jwt-secret`.
+    pub jwt_secret: Option<String>,
+    /// Token settings.
+    pub tokens: TokenSettings,
+    /// Limits.
+    pub limits: ServerLimits,
+    /// Rate limits.
+    pub rate_limits: RateLimits,
+    /// The engine's configuration (provider, decode limits, ...).
+    pub engine: EngineConfig,
+    /// Administrator created at start if missing.
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+}
+
+impl ServerConfig {
+    /// Defaults with this data directory, listening on loopback port 8080.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            jwt_secret: None,
+            tokens: TokenSettings::default(),
+            limits: ServerLimits::default(),
+            rate_limits: RateLimits::default(),
+            engine: EngineConfig::default(),
+            bootstrap_admin: None,
+        }
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("fitview.db").display()
+            ),
+        }
+    }
+}
+
+/// Flags of `fitview serve` and `fitview-server` (each also read from a `FITVIEW_*` variable).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "FITVIEW_ADDR",
+        default_value = "127.0.0.1:8080",
+        value_name = "HOST:PORT"
+    )]
+    pub addr: SocketAddr,
+    /// Data directory (database, images, generated secret).
+    #[arg(
+        long,
+        env = "FITVIEW_DATA_DIR",
+        default_value = "fitview-data",
+        value_name = "DIR"
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL (`sqlite://...` or `postgres://...`); default SQLite in the data directory.
+    #[arg(long, env = "FITVIEW_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Try-on workers running at once.
+    #[arg(long, env = "FITVIEW_WORKERS")]
+    pub workers: Option<usize>,
+    /// Try-on jobs waiting for a worker before the server answers 503.
+    #[arg(long, env = "FITVIEW_QUEUE_CAPACITY")]
+    pub queue_capacity: Option<usize>,
+    /// Try-on requests per minute per user.
+    #[arg(long, env = "FITVIEW_TRYON_PER_MINUTE")]
+    pub tryon_per_minute: Option<u32>,
+    /// Login attempts per minute per client IP and account.
+    #[arg(long, env = "FITVIEW_LOGIN_PER_MINUTE")]
+    pub login_per_minute: Option<u32>,
+    /// Email of an administrator to create at start (with FITVIEW_ADMIN_PASSWORD).
+    #[arg(long, env = "FITVIEW_ADMIN_EMAIL", value_name = "EMAIL")]
+    pub admin_email: Option<String>,
+    /// Password of that administrator.
+    #[arg(
+        long,
+        env = "FITVIEW_ADMIN_PASSWORD",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub admin_password: Option<String>,
+}
+
+impl ServeArgs {
+    /// Builds the configuration from these flags on top of the defaults and an engine config.
+    pub fn into_config(self, engine: EngineConfig) -> ServerConfig {
+        let mut config = ServerConfig::new(self.data_dir);
+        config.addr = self.addr;
+        config.database_url = self.database_url;
+        config.jwt_secret = std::env::var("FITVIEW_JWT_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        config.engine = engine;
+        if let Some(workers) = self.workers {
+            config.limits.workers = workers;
+        }
+        if let Some(capacity) = self.queue_capacity {
+            config.limits.queue_capacity = capacity;
+        }
+        if let Some(n) = self.tryon_per_minute {
+            config.rate_limits.tryon_per_minute = n;
+        }
+        if let Some(n) = self.login_per_minute {
+            config.rate_limits.login_per_minute = n;
+        }
+        if let (Some(email), Some(password)) = (self.admin_email, self.admin_password) {
+            config.bootstrap_admin = Some(BootstrapAdmin { email, password });
+        }
+        config
+    }
+}

@@ -1,0 +1,41 @@
+//! # fitview-server
+//!
+//! FitView's storefront API as a library: [`app`] builds the axum [`Router`](axum::Router) over
+//! an [`AppState`], and [`serve`] runs it with graceful shutdown. One process with embedded
+//! defaults serves a shop (SQLite and images under a data directory, in-process cache, the
+//! engine's default provider); PostgreSQL is one URL away.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use fitview_server::{AppState, ServerConfig};
+//!
+//! let state = AppState::new(ServerConfig::new("fitview-data")).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! fitview_server::serve(listener, state, std::future::pending()).await?;
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
+
+pub mod auth;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod files;
+pub mod jobs;
+pub mod metrics;
+pub mod openapi;
+pub mod rate_limit;
+pub mod routes;
+pub mod secret;
+mod server;
+pub mod state;
+
+pub use config::{ServeArgs, ServerConfig};
+pub use error::{ApiError, ApiResult};
+pub use routes::app;
+pub use server::{run, serve, shutdown_signal};
+pub use state::{AppState, StartError};

@@ -1,0 +1,284 @@
+//! A real server on 127.0.0.1:0 and a small client for the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fitview_engine::Engine;
+use fitview_engine::provider::mock::MockProvider;
+use fitview_server::{AppState, ServerConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+/// The JWT secret of test servers (tests forge tokens with it).
+pub const SECRET: &str = "test-secret-of-at-least-thirty-two-bytes!";
+pub const ADMIN_EMAIL: &str = "admin@fitview.test";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// Databases to run each test against: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<Option<String>> {
+    let mut backends = vec![None];
+    match std::env::var("FITVIEW_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => backends.push(Some(url)),
+        _ => eprintln!("FITVIEW_TEST_POSTGRES_URL not set: PostgreSQL run skipped (SQLite only)"),
+    }
+    backends
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts a server with a mock provider; `tweak` adjusts the configuration.
+pub async fn start(
+    database_url: Option<String>,
+    tweak: impl FnOnce(&mut ServerConfig),
+) -> TestServer {
+    start_with(
+        database_url,
+        Engine::builder()
+            .provider(MockProvider::new())
+            .build()
+            .unwrap(),
+        tweak,
+    )
+    .await
+}
+
+/// Starts a server with this engine.
+pub async fn start_with(
+    database_url: Option<String>,
+    engine: Engine,
+    tweak: impl FnOnce(&mut ServerConfig),
+) -> TestServer {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new(dir.path());
+    config.database_url = database_url;
+    config.jwt_secret = Some(SECRET.to_owned());
+    config.bootstrap_admin = Some(fitview_server::config::BootstrapAdmin {
+        email: ADMIN_EMAIL.to_owned(),
+        password: ADMIN_PASSWORD.to_owned(),
+    });
+    tweak(&mut config);
+    let state = AppState::with_engine(config, engine).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(fitview_server::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
+    TestServer {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+        state,
+        _dir: dir,
+    }
+}
+
+pub fn fixture(path: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(path);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A unique email.
+pub fn email(who: &str) -> String {
+    format!("{who}-{}@shop.test", uuid::Uuid::new_v4().simple())
+}
+
+impl TestServer {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Registers an account; returns (access token, user id, refresh token).
+    pub async fn register(&self, role: &str) -> (String, String, String) {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"email": email(role), "password": "a good password", "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (
+            body["access_token"].as_str().unwrap().to_owned(),
+            body["user"]["id"].as_str().unwrap().to_owned(),
+            body["refresh_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let (status, body) = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Uploads a model photo; returns the response.
+    pub async fn upload_model(
+        &self,
+        token: &str,
+        photo: Vec<u8>,
+        file_name: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut form = reqwest::multipart::Form::new().part(
+            "image",
+            reqwest::multipart::Part::bytes(photo).file_name(file_name.to_owned()),
+        );
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let response = self
+            .client
+            .post(format!("{}/api/v1/models", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sets a product's garment photo.
+    pub async fn upload_garment(
+        &self,
+        token: &str,
+        product_id: &str,
+        photo: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new().part(
+            "image",
+            reqwest::multipart::Part::bytes(photo).file_name("garment.jpg"),
+        );
+        let response = self
+            .client
+            .put(format!("{}/api/v1/products/{product_id}/image", self.base))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A retailer with one model and one product with a photo: (token, model id, product id).
+    pub async fn catalog(&self) -> (String, String, String) {
+        let (token, _, _) = self.register("retailer").await;
+        let (status, model) = self
+            .upload_model(
+                &token,
+                fixture("persons/slim-light-full.jpg"),
+                "slim.jpg",
+                &[
+                    ("name", "Asha"),
+                    ("body_type", "slim"),
+                    ("size", "S"),
+                    ("height_cm", "170"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{model}");
+        let (status, product) = self
+            .post(
+                "/api/v1/products",
+                Some(&token),
+                json!({"name": "Striped shirt", "description": "Cotton, blue stripes", "category": "shirts",
+                       "garment_category": "top", "sizes": ["S", "M"], "colour": "Blue",
+                       "price_cents": 2999, "currency": "EUR", "stock": 12}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{product}");
+        let product_id = product["id"].as_str().unwrap().to_owned();
+        let (status, body) = self
+            .upload_garment(&token, &product_id, fixture("garments/shirt-striped.jpg"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        (token, model["id"].as_str().unwrap().to_owned(), product_id)
+    }
+
+    /// Polls a job until it is finished (bounded by count, not time).
+    pub async fn wait_job(&self, token: &str, job_id: &str) -> Value {
+        for _ in 0..600 {
+            let (status, job) = self.get(&format!("/api/v1/tryon/{job_id}"), token).await;
+            assert_eq!(status, StatusCode::OK, "{job}");
+            if job["status"] == "succeeded" || job["status"] == "failed" {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("job {job_id} did not finish");
+    }
+
+    /// Fetches a URL of the API and decodes it as an image.
+    pub async fn fetch_image(&self, url: &str) -> image::DynamicImage {
+        let response = self
+            .client
+            .get(format!("{}{url}", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.bytes().await.unwrap();
+        image::load_from_memory(&bytes).unwrap()
+    }
+}
+
+impl TestServer {
+    /// Fetches an authenticated image URL and decodes it.
+    pub async fn fetch_image_authed(&self, token: &str, url: &str) -> image::DynamicImage {
+        let response = self
+            .client
+            .get(format!("{}{url}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        image::load_from_memory(&response.bytes().await.unwrap()).unwrap()
+    }
+}
