@@ -1,0 +1,221 @@
+//! `fitview batch`: every selected product on every selected model, from a catalog manifest.
+//!
+//! The run is planned up front (manifest validated, pairs fingerprinted), resumes from the
+//! journal in the output directory, and ends by writing `report.json` and the `index.html`
+//! gallery. See docs/batch.md.
+
+mod estimate;
+mod gallery;
+mod journal;
+mod limiter;
+mod manifest;
+mod plan;
+mod progress;
+mod report;
+mod run;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use fitview_engine::{Engine, EngineConfig, OutputFormat};
+use serde_json::json;
+
+use crate::cli::BatchArgs;
+use crate::output::write_atomic;
+use plan::Item;
+use progress::{Mode, Progress};
+
+/// Runs `fitview batch`.
+pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()> {
+    crate::config::apply_provider_args(&mut config, &args.provider);
+    let manifest = manifest::load(&args.manifest)
+        .map_err(|e| fitview_engine::Error::invalid_input(e.to_string()))?;
+    let output = super::output_options(&args.output, OutputFormat::Webp);
+    let mock_latency = (config.provider == "mock")
+        .then_some(config.providers.mock_latency_ms)
+        .flatten();
+    let engine = Engine::builder().config(config).build()?;
+    let provider = engine.provider().clone();
+    let provider_label = format!("{} ({})", provider.name(), provider.model());
+    let variations = manifest.generate.variations.clone();
+    let settings_text = format!(
+        "provider={provider_label} output={} variations={}",
+        serde_json::to_string(&output)?,
+        variations
+            .iter()
+            .map(|v| v.slug())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let plan = plan::plan(&manifest, &settings_text);
+
+    let journal_path = args.out.join(journal::FILE_NAME);
+    let earlier = journal::load(&journal_path)?;
+    let is_done = |item: &Item| {
+        earlier.latest.get(&item.label(&manifest)).is_some_and(|r| {
+            r.fingerprint == item.fingerprint && r.outcome == journal::Outcome::Done
+        })
+    };
+    let todo: Vec<&Item> = plan.iter().filter(|item| !is_done(item)).collect();
+    let estimate = estimate::estimate(estimate::Inputs {
+        items: plan.len(),
+        done: plan.len() - todo.len(),
+        calls_per_item: 1 + variations.len(),
+        cost_per_call: provider.capabilities().cost_per_image_usd,
+        limit: args.limit,
+        max_cost: args.max_cost,
+        concurrency: usize::from(args.concurrency),
+        rpm: args.rpm,
+        latency: mock_latency.map_or(
+            Duration::from_secs_f64(args.assume_latency.max(0.0)),
+            Duration::from_millis,
+        ),
+    });
+    let to_run = &todo[..estimate.to_generate];
+    if args.dry_run {
+        print_dry_run(&manifest, &estimate, to_run, &provider_label, &args);
+        return Ok(());
+    }
+
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut journal = journal::Journal::open(&journal_path)?;
+    let mode = Mode::detect(args.output.json);
+    if earlier.unreadable > 0 {
+        tracing::warn!(
+            lines = earlier.unreadable,
+            "skipped unreadable journal lines (torn by a kill?)"
+        );
+    }
+    let progress = Progress::start(mode, to_run.len(), estimate.cache_hits_expected);
+    let started_at = unix_now();
+    let settings = run::Settings {
+        concurrency: usize::from(args.concurrency),
+        rpm: args.rpm,
+        output,
+        variations,
+        out: args.out.clone(),
+    };
+    let outcome = run::run(
+        &engine,
+        &manifest,
+        to_run,
+        &settings,
+        &mut journal,
+        &progress,
+    )
+    .await?;
+    progress.finish();
+
+    let (items, counts) = report::build(&manifest, &plan, &outcome.records, &earlier);
+    let report = report::Report {
+        manifest: args.manifest.display().to_string(),
+        catalog: manifest.name.clone(),
+        provider: provider_label,
+        started_at,
+        finished_at: unix_now(),
+        counts,
+        stopped: outcome
+            .stopped
+            .as_ref()
+            .map(|(reason, error)| format!("{reason}: {error}")),
+        items,
+    };
+    let report_path = args.out.join(report::FILE_NAME);
+    write_atomic(&report_path, &serde_json::to_vec_pretty(&report)?)?;
+    let gallery_path = args.out.join(gallery::FILE_NAME);
+    write_atomic(
+        &gallery_path,
+        gallery::render(&manifest, &report).as_bytes(),
+    )?;
+
+    let c = &report.counts;
+    if mode == Mode::Json {
+        progress::event(&json!({
+            "event": "done",
+            "counts": c,
+            "report": report_path,
+            "gallery": gallery_path,
+            "stopped": report.stopped,
+        }));
+    } else {
+        eprintln!(
+            "batch: {} items: {} generated, {} cached, {} from earlier runs, {} failed, {} not run",
+            c.items, c.generated, c.cached, c.reused, c.failed, c.not_run
+        );
+        eprintln!(
+            "batch: report {} · gallery {}",
+            report_path.display(),
+            gallery_path.display()
+        );
+    }
+    if let Some((reason, error)) = outcome.stopped {
+        let left = c.not_run + c.failed;
+        return Err(anyhow::Error::new(error).context(format!(
+            "{reason}; {left} items left: fix the cause and run the same command to resume"
+        )));
+    }
+    Ok(())
+}
+
+fn print_dry_run(
+    manifest: &manifest::Manifest,
+    estimate: &estimate::Estimate,
+    to_run: &[&Item],
+    provider: &str,
+    args: &BatchArgs,
+) {
+    let labels: Vec<String> = to_run.iter().map(|item| item.label(manifest)).collect();
+    if args.output.json {
+        progress::event(
+            &json!({ "event": "dry_run", "provider": provider, "estimate": estimate, "items": labels }),
+        );
+        return;
+    }
+    let e = estimate;
+    println!(
+        "dry run of {} with {provider} (nothing is called)",
+        args.manifest.display()
+    );
+    println!("  items in the plan:          {}", e.items);
+    println!(
+        "  done by earlier runs:       {} (expected cache hits, no provider call)",
+        e.cache_hits_expected
+    );
+    println!("  to generate now:            {}", e.to_generate);
+    if e.capped > 0 {
+        println!("  left for later (--limit / --max-cost): {}", e.capped);
+    }
+    println!("  provider calls:             {}", e.provider_calls);
+    println!("  estimated cost:             ${:.2}", e.cost_usd);
+    println!(
+        "  estimated time:             {} (concurrency {}{})",
+        human_duration(e.seconds),
+        args.concurrency,
+        args.rpm
+            .map(|r| format!(", {r} calls/min"))
+            .unwrap_or_default()
+    );
+    let shown = 20;
+    for label in labels.iter().take(shown) {
+        println!("  would generate {label}");
+    }
+    if labels.len() > shown {
+        println!("  … and {} more", labels.len() - shown);
+    }
+}
+
+fn human_duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        _ => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,397 @@
+//! Runs the planned items against the engine: bounded concurrency, paced starts, one journal line
+//! per finished item, and an early stop when the provider keeps refusing.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use fitview_engine::{Engine, Error, OutputOptions, Style, TryOnOptions, TryOnRequest};
+use futures::StreamExt;
+
+use super::journal::{ItemError, Journal, JournalError, Outcome, Record};
+use super::limiter::RateLimiter;
+use super::manifest::Manifest;
+use super::plan::Item;
+use super::progress::Progress;
+
+/// After this many items in a row fail with a transient error (rate limited, unavailable, timed
+/// out, each already retried by the engine), the provider is taken to be out of quota or down.
+pub const TRANSIENT_FAILURES_BEFORE_STOP: usize = 5;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Items in flight at once.
+    pub concurrency: usize,
+    /// Provider calls started per minute, at most.
+    pub rpm: Option<u32>,
+    /// How each image is encoded.
+    pub output: OutputOptions,
+    /// Style variations made from each try-on.
+    pub variations: Vec<Style>,
+    /// The output directory.
+    pub out: PathBuf,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct RunOutcome {
+    /// Records of the items finished in this run, by `model/sku`.
+    pub records: HashMap<String, Record>,
+    /// Why the run stopped before the end, with the error that made it stop.
+    pub stopped: Option<(String, Error)>,
+}
+
+/// Runs `items`, journaling each as it finishes.
+pub async fn run(
+    engine: &Engine,
+    manifest: &Manifest,
+    items: &[&Item],
+    settings: &Settings,
+    journal: &mut Journal,
+    progress: &Progress,
+) -> Result<RunOutcome, JournalError> {
+    let persons = read_persons(manifest, items).await;
+    let limiter = RateLimiter::per_minute(settings.rpm);
+    let stop = AtomicBool::new(false);
+    let mut outcome = RunOutcome::default();
+    let mut transient_in_a_row = 0;
+
+    let mut finished = futures::stream::iter(items.iter().copied())
+        .map(|item| {
+            let (limiter, stop, persons) = (&limiter, &stop, &persons);
+            async move {
+                if stop.load(Ordering::SeqCst) {
+                    return None;
+                }
+                limiter.wait().await;
+                if stop.load(Ordering::SeqCst) {
+                    return None;
+                }
+                let label = item.label(manifest);
+                progress.started(&label);
+                let (record, error) = run_item(engine, manifest, item, persons, settings).await;
+                Some((label, record, error))
+            }
+        })
+        .buffer_unordered(settings.concurrency.max(1));
+
+    while let Some(done) = finished.next().await {
+        let Some((label, record, error)) = done else {
+            continue;
+        };
+        journal.append(&record)?;
+        progress.finished(&label, &record);
+        outcome.records.insert(label, record);
+        let Some(error) = error else {
+            transient_in_a_row = 0;
+            continue;
+        };
+        transient_in_a_row = if error.is_retryable() {
+            transient_in_a_row + 1
+        } else {
+            0
+        };
+        if outcome.stopped.is_none()
+            && let Some(reason) = stop_reason(&error, transient_in_a_row)
+        {
+            stop.store(true, Ordering::SeqCst);
+            progress.note("stopping", &format!("{reason}: {error}"));
+            outcome.stopped = Some((reason, error));
+        }
+    }
+    Ok(outcome)
+}
+
+/// Whether an item's error means every following item would fail too.
+pub fn stop_reason(error: &Error, transient_in_a_row: usize) -> Option<String> {
+    match error {
+        Error::Auth { .. } => {
+            Some("stopping early: the provider rejected the credentials".to_owned())
+        }
+        Error::Config { .. } => Some("stopping early: the provider is misconfigured".to_owned()),
+        _ if error.is_retryable() && transient_in_a_row >= TRANSIENT_FAILURES_BEFORE_STOP => {
+            Some(format!(
+                "stopping early: {transient_in_a_row} items in a row failed after retries, \
+             the provider looks out of quota or down"
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Each model photo used by the items, read once.
+async fn read_persons(
+    manifest: &Manifest,
+    items: &[&Item],
+) -> HashMap<usize, Result<Bytes, String>> {
+    let mut persons = HashMap::new();
+    for item in items {
+        if !persons.contains_key(&item.model) {
+            let path = &manifest.models[item.model].image;
+            let bytes = tokio::fs::read(path)
+                .await
+                .map(Bytes::from)
+                .map_err(|e| format!("{}: {e}", path.display()));
+            persons.insert(item.model, bytes);
+        }
+    }
+    persons
+}
+
+/// Generates one item; its record, and the engine error if it failed.
+async fn run_item(
+    engine: &Engine,
+    manifest: &Manifest,
+    item: &Item,
+    persons: &HashMap<usize, Result<Bytes, String>>,
+    settings: &Settings,
+) -> (Record, Option<Error>) {
+    let started = Instant::now();
+    let (model, product) = item.parts(manifest);
+    let mut record = Record {
+        model: model.id.clone(),
+        sku: product.sku.clone(),
+        fingerprint: item.fingerprint.clone(),
+        outcome: Outcome::Failed,
+        cache: None,
+        key: None,
+        provider: None,
+        attempts: 0,
+        timings: None,
+        elapsed_ms: 0,
+        cost_usd: 0.0,
+        files: Vec::new(),
+        thumbnail: None,
+        error: None,
+        finished_at: 0,
+    };
+    let result = generate(engine, manifest, item, persons, settings, &mut record).await;
+    if let Err(failure) = &result {
+        record.error = Some(ItemError {
+            code: failure.code().to_owned(),
+            message: failure.message(),
+        });
+    } else {
+        record.outcome = Outcome::Done;
+    }
+    record.elapsed_ms = started.elapsed().as_millis() as u64;
+    record.finished_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    (record, result.err().and_then(Failure::into_engine))
+}
+
+/// Why an item failed: the engine said so, or a local file could not be read or written.
+enum Failure {
+    Engine(Error),
+    Io(String),
+}
+
+impl Failure {
+    fn code(&self) -> &'static str {
+        match self {
+            Failure::Engine(e) => e.code(),
+            Failure::Io(_) => "io",
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Engine(e) => e.to_string(),
+            Failure::Io(m) => m.clone(),
+        }
+    }
+
+    fn into_engine(self) -> Option<Error> {
+        match self {
+            Failure::Engine(e) => Some(e),
+            Failure::Io(_) => None,
+        }
+    }
+}
+
+async fn generate(
+    engine: &Engine,
+    manifest: &Manifest,
+    item: &Item,
+    persons: &HashMap<usize, Result<Bytes, String>>,
+    settings: &Settings,
+    record: &mut Record,
+) -> Result<(), Failure> {
+    let (model, product) = item.parts(manifest);
+    let person = match persons.get(&item.model) {
+        Some(Ok(bytes)) => bytes.clone(),
+        Some(Err(e)) => return Err(Failure::Io(e.clone())),
+        None => return Err(Failure::Io(format!("model {} was not loaded", model.id))),
+    };
+    let garment = tokio::fs::read(&product.image)
+        .await
+        .map_err(|e| Failure::Io(format!("{}: {e}", product.image.display())))?;
+    let options = TryOnOptions {
+        output: settings.output.clone(),
+        ..TryOnOptions::default()
+    };
+    let mut request = TryOnRequest::new(person, garment)
+        .with_category(product.category)
+        .with_options(options);
+    if let Some(landmarks) = model.landmarks {
+        request = request.with_person_landmarks(landmarks);
+    }
+    let result = engine.try_on(request).await.map_err(Failure::Engine)?;
+    record.cache = Some(result.cache);
+    record.key = Some(result.key.to_string());
+    record.provider = Some(format!("{} ({})", result.provider, result.model));
+    record.attempts = result.attempts;
+    record.timings = serde_json::to_value(result.timings).ok();
+    record.cost_usd = result.usage.estimated_cost_usd;
+
+    let dir = settings.out.join("images").join(&model.id);
+    let Some(image) = result.images.first() else {
+        return Err(Failure::Engine(Error::MalformedResponse {
+            detail: "no image".to_owned(),
+        }));
+    };
+    let path = dir.join(format!("{}.{}", product.sku, image.format.extension()));
+    let written = write(&path, image.clone()).await?;
+    record.thumbnail = written
+        .thumbnails
+        .first()
+        .map(|t| relative(&settings.out, t));
+    record.files.push(relative(&settings.out, &written.path));
+
+    for style in &settings.variations {
+        let variation = engine
+            .variations(
+                image.bytes.clone(),
+                style.clone(),
+                1,
+                settings.output.clone(),
+            )
+            .await
+            .map_err(Failure::Engine)?;
+        record.attempts += variation.attempts;
+        record.cost_usd += variation.usage.estimated_cost_usd;
+        if let Some(styled) = variation.images.into_iter().next() {
+            let path = dir.join(format!(
+                "{}--{}.{}",
+                product.sku,
+                style.slug(),
+                styled.format.extension()
+            ));
+            let written = write(&path, styled).await?;
+            record.files.push(relative(&settings.out, &written.path));
+        }
+    }
+    Ok(())
+}
+
+/// Writes an image and its thumbnails off the async threads.
+async fn write(
+    path: &Path,
+    image: fitview_engine::OutputImage,
+) -> Result<crate::output::WrittenImage, Failure> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || crate::output::write_image(&path, &image))
+        .await
+        .map_err(|e| Failure::Io(e.to_string()))?
+        .map_err(|e| Failure::Io(format!("{e:#}")))
+}
+
+/// `out/images/a/b.webp` → `images/a/b.webp`, with `/` separators (used in HTML and JSON).
+fn relative(out: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(out).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use fitview_engine::provider::mock::{Fault, MockProvider};
+
+    use super::super::journal;
+    use super::super::manifest;
+    use super::super::plan;
+    use super::super::progress::{Mode, Progress};
+    use super::*;
+
+    fn catalog() -> Manifest {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/catalog/catalog.toml");
+        manifest::load(&path).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_provider_that_rejects_the_key_stops_the_batch_early() {
+        let manifest = catalog();
+        let items = plan::plan(&manifest, "test");
+        assert!(items.len() > 10);
+        let mock =
+            Arc::new(MockProvider::new().with_faults(std::iter::repeat_n(Fault::Auth, 1000)));
+        let engine = Engine::builder()
+            .shared_provider(mock.clone())
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
+        let settings = Settings {
+            concurrency: 2,
+            rpm: None,
+            output: OutputOptions {
+                long_edge: 64,
+                thumbnail_widths: Vec::new(),
+                ..OutputOptions::default()
+            },
+            variations: Vec::new(),
+            out: dir.path().to_owned(),
+        };
+        let refs: Vec<&Item> = items.iter().collect();
+        let progress = Progress::start(Mode::Lines, refs.len(), 0);
+        let outcome = run(
+            &engine,
+            &manifest,
+            &refs,
+            &settings,
+            &mut journal,
+            &progress,
+        )
+        .await
+        .unwrap();
+        let (reason, error) = outcome.stopped.expect("the batch stops");
+        assert_eq!(error.code(), "auth");
+        assert!(reason.contains("rejected the credentials"), "{reason}");
+        // Only the items already in flight when the first refusal came back were tried.
+        assert!(mock.calls() <= 3, "{} provider calls", mock.calls());
+        assert!(outcome.records.len() <= 3);
+        assert!(
+            outcome
+                .records
+                .values()
+                .all(|r| r.outcome == Outcome::Failed)
+        );
+    }
+
+    #[tokio::test]
+    async fn transient_failures_stop_only_when_they_keep_coming() {
+        let unavailable = Error::Unavailable {
+            detail: "503".into(),
+        };
+        assert!(stop_reason(&unavailable, TRANSIENT_FAILURES_BEFORE_STOP - 1).is_none());
+        assert!(stop_reason(&unavailable, TRANSIENT_FAILURES_BEFORE_STOP).is_some());
+        assert!(
+            stop_reason(
+                &Error::ContentPolicy {
+                    reason: "IMAGE_SAFETY".into()
+                },
+                100
+            )
+            .is_none()
+        );
+    }
+}
