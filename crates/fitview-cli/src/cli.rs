@@ -14,6 +14,9 @@ pub struct Cli {
     /// Configuration file (TOML); FITVIEW_* variables and flags override it.
     #[arg(long, global = true, env = "FITVIEW_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Where results are kept and reused.
+    #[command(flatten)]
+    pub storage: StorageArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -28,6 +31,93 @@ pub enum Command {
     Variations(VariationsArgs),
     /// List the providers, their models and capabilities.
     Providers(ProvidersArgs),
+    /// Delete stored results older than a given age (and partial writes, kept uploads).
+    Gc(GcArgs),
+    /// Delete every stored result made from given photos, and the kept photos (erasure requests).
+    Forget(ForgetArgs),
+    /// Generate a whole catalog (models × products) from a manifest, resumably, with a report
+    /// and an HTML gallery.
+    Batch(BatchArgs),
+    /// Serve the storefront API (accounts, catalog, try-on jobs) over HTTP.
+    Serve(ServeArgs),
+}
+
+/// `fitview serve` flags (shared with the `fitview-server` binary).
+pub use fitview_server::ServeArgs;
+
+/// Result store and shared cache, for every command.
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// Result store: a directory, memory://, s3://bucket/prefix, gs://..., az://... or `none`
+    /// (default for tryon, gc and forget: .fitview/store under the current directory).
+    #[arg(long, global = true, env = "FITVIEW_STORE", value_name = "URL")]
+    pub store: Option<String>,
+    /// Redis shared by several processes (redis://host:6379/0).
+    #[arg(long, global = true, env = "FITVIEW_REDIS_URL", value_name = "URL")]
+    pub redis: Option<String>,
+}
+
+/// `fitview gc`
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Delete results older than this: a number and a unit, s, m, h, d or w (e.g. 90d).
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    pub older_than: std::time::Duration,
+    /// Only report what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `fitview forget`
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("inputs").required(true).multiple(true))]
+pub struct ForgetArgs {
+    /// A photo (person or garment) whose derived results are deleted; repeatable.
+    #[arg(long, alias = "person", value_name = "PATH", group = "inputs")]
+    pub photo: Vec<PathBuf>,
+    /// An input hash (from a result's sidecar) instead of the photo; repeatable.
+    #[arg(long, value_name = "HASH", group = "inputs")]
+    pub hash: Vec<String>,
+    /// Only report what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print a JSON report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses an age such as `90d`, `12h`, `30m`, `45s`, `2w` (or `0`).
+pub fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an age like 90d, 12h or 30m"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => {
+            return Err(format!(
+                "`{text}`: the unit must be s, m, h, d or w (e.g. 90d)"
+            ));
+        }
+    };
+    number
+        .checked_mul(seconds)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long"))
 }
 
 /// Provider choice shared by commands that call one.
@@ -130,6 +220,39 @@ pub struct VariationsArgs {
     pub output: OutputArgs,
 }
 
+/// `fitview batch`
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The catalog manifest (TOML or JSON; see docs/batch.md).
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+    /// Output directory: images, journal.jsonl, report.json, index.html.
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Items generated at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+    /// Provider calls started per minute, at most.
+    #[arg(long, value_name = "N")]
+    pub rpm: Option<u32>,
+    /// Show what would be generated, how many calls, expected cost and time; call nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Generate at most this many items in this run.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Stop starting items once their estimated cost would pass this many US dollars.
+    #[arg(long, value_name = "USD")]
+    pub max_cost: Option<f64>,
+    /// Seconds one provider call is assumed to take, for --dry-run's time estimate.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub assume_latency: f64,
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// `fitview providers`
 #[derive(Debug, Args)]
 pub struct ProvidersArgs {
@@ -198,7 +321,11 @@ pub struct InputFileError {
 
 /// Reads an input file, turning "not found" and friends into an input error that names the flag.
 pub fn read_input(flag: &'static str, path: &Path) -> Result<Vec<u8>, InputFileError> {
-    std::fs::read(path).map_err(|source| InputFileError { flag, path: path.to_owned(), source })
+    std::fs::read(path).map_err(|source| InputFileError {
+        flag,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 impl std::fmt::Display for InputFileError {
@@ -228,5 +355,16 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn ages_take_a_unit() {
+        assert_eq!(parse_age("90d").unwrap().as_secs(), 90 * 86_400);
+        assert_eq!(parse_age("12h").unwrap().as_secs(), 12 * 3600);
+        assert_eq!(parse_age("0").unwrap().as_secs(), 0);
+        assert_eq!(parse_age("0s").unwrap().as_secs(), 0);
+        assert!(parse_age("90").unwrap_err().contains("unit"));
+        assert!(parse_age("d").is_err());
+        assert!(parse_age("99999999999999999w").is_err());
     }
 }

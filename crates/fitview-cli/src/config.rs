@@ -45,7 +45,10 @@ mod tests {
     fn file_values_override_defaults_and_unknown_keys_are_errors() {
         let config = parse("provider = \"mock\"\n[limits]\nmax_width = 2048\n").unwrap();
         assert_eq!(config.limits.max_width, 2048);
-        assert_eq!(config.limits.max_height, EngineConfig::default().limits.max_height);
+        assert_eq!(
+            config.limits.max_height,
+            EngineConfig::default().limits.max_height
+        );
         let err = parse("[limits]\nmax_widht = 10\n").unwrap_err();
         assert!(format!("{err:#}").contains("max_widht"), "{err:#}");
     }

@@ -22,16 +22,24 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         return match engine {
             e if e.is_input_error() => INPUT,
             e if e.is_retryable() => TRANSIENT,
-            Error::ContentPolicy { .. } | Error::NotSupported { .. } | Error::MalformedResponse { .. } => REFUSED,
+            Error::ContentPolicy { .. }
+            | Error::NotSupported { .. }
+            | Error::MalformedResponse { .. } => REFUSED,
             Error::Config { .. } | Error::Auth { .. } => CONFIG,
             Error::Storage { .. } => IO,
             _ => INTERNAL,
         };
     }
-    if err.chain().any(|e| e.downcast_ref::<crate::cli::InputFileError>().is_some()) {
+    if err
+        .chain()
+        .any(|e| e.downcast_ref::<crate::cli::InputFileError>().is_some())
+    {
         return INPUT;
     }
-    if err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some()) {
+    if err
+        .chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some())
+    {
         return IO;
     }
     INTERNAL

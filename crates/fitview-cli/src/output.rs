@@ -23,14 +23,18 @@ pub struct WrittenImage {
 
 /// `out.webp` → `out.256.webp`; sample 2 of `out.webp` → `out-2.webp`.
 pub fn sibling(path: &Path, suffix: &str, ext: &str) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "tryon".into());
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tryon".into());
     path.with_file_name(format!("{stem}{suffix}.{ext}"))
 }
 
 /// Writes a file via a temporary sibling and a rename, so no half-written image is ever visible.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create directory {}", dir.display()))?;
     }
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
@@ -72,7 +76,13 @@ mod tests {
 
     #[test]
     fn siblings_keep_the_directory_and_stem() {
-        assert_eq!(sibling(Path::new("out/look.webp"), ".256", "webp"), PathBuf::from("out/look.256.webp"));
-        assert_eq!(sibling(Path::new("look.jpg"), "-2", "jpg"), PathBuf::from("look-2.jpg"));
+        assert_eq!(
+            sibling(Path::new("out/look.webp"), ".256", "webp"),
+            PathBuf::from("out/look.256.webp")
+        );
+        assert_eq!(
+            sibling(Path::new("look.jpg"), "-2", "jpg"),
+            PathBuf::from("look-2.jpg")
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! `fitview batch` end to end: the fixture catalog, layout, report, resume after kill -9, and
 //! regeneration of only what a manifest edit changed.
 
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod batch_support;
 
 use std::collections::HashMap;

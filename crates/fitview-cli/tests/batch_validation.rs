@@ -1,6 +1,9 @@
 //! `fitview batch` validates the whole manifest first: every problem, with its file and line,
 //! and no provider call.
 
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod batch_support;
 
 use batch_support::*;

@@ -1,5 +1,8 @@
 //! The `fitview` binary as a user runs it: files in, files out, messages and exit codes.
 
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,7 +17,10 @@ fn first(dir: &str, ext: &str) -> PathBuf {
         .filter(|p| p.extension().is_some_and(|e| e == ext))
         .collect();
     files.sort();
-    files.into_iter().next().unwrap_or_else(|| panic!("no .{ext} fixture in {dir}"))
+    files
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no .{ext} fixture in {dir}"))
 }
 
 fn fitview(args: &[&str]) -> Output {
@@ -22,6 +28,9 @@ fn fitview(args: &[&str]) -> Output {
         .args(args)
         .env_remove("FITVIEW_PROVIDER")
         .env_remove("FITVIEW_CONFIG")
+        .env_remove("FITVIEW_REDIS_URL")
+        // No durable store: every run starts cold and nothing is written under the crate.
+        .env("FITVIEW_STORE", "memory://")
         .output()
         .unwrap()
 }
@@ -48,7 +57,12 @@ fn stderr(out: &Output) -> String {
 fn tryon_writes_an_image_and_thumbnails_and_prints_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("look.webp");
-    let run = tryon(&first("persons", "jpg"), &first("garments", "jpg"), &out, &["--category", "top"]);
+    let run = tryon(
+        &first("persons", "jpg"),
+        &first("garments", "jpg"),
+        &out,
+        &["--category", "top"],
+    );
     assert!(run.status.success(), "{}", stderr(&run));
     let image = image::open(&out).unwrap();
     assert_eq!(image.height(), 1024);
@@ -58,7 +72,10 @@ fn tryon_writes_an_image_and_thumbnails_and_prints_a_summary() {
     }
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("look.webp"), "{stdout}");
-    assert!(stdout.contains("preprocess") && stdout.contains("total"), "{stdout}");
+    assert!(
+        stdout.contains("preprocess") && stdout.contains("total"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -114,14 +131,27 @@ fn an_unknown_provider_names_the_known_ones() {
         &["--provider", "nano-bananna"],
     );
     assert_eq!(run.status.code(), Some(6), "{}", stderr(&run));
-    assert!(stderr(&run).contains("unknown provider `nano-bananna`"), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains("unknown provider `nano-bananna`"),
+        "{}",
+        stderr(&run)
+    );
 }
 
 #[test]
 fn variations_write_one_file_per_style() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("look.webp");
-    assert!(tryon(&first("persons", "jpg"), &first("garments", "jpg"), &input, &[]).status.success());
+    assert!(
+        tryon(
+            &first("persons", "jpg"),
+            &first("garments", "jpg"),
+            &input,
+            &[]
+        )
+        .status
+        .success()
+    );
     let out = dir.path().join("vars");
     let run = fitview(&[
         "variations",
@@ -146,6 +176,11 @@ fn providers_lists_capabilities() {
     let run = fitview(&["providers", "--json"]);
     assert!(run.status.success(), "{}", stderr(&run));
     let json: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
-    let names: Vec<&str> = json.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"mock"), "{names:?}");
 }

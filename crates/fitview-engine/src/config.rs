@@ -5,10 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::provider::ProviderSettings;
 use crate::retry::RetryPolicy;
+use crate::store::StoreConfig;
 
 /// The engine's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,6 +30,10 @@ pub struct EngineConfig {
     pub cpu_workers: usize,
     /// Colour of the letterbox around the person photo; `None` uses the photo's own backdrop.
     pub person_background: Option<[u8; 3]>,
+    /// The in-process and shared (Redis) cache layers.
+    pub cache: CacheConfig,
+    /// Where durable results are kept (none unless set; the binaries default to a directory).
+    pub store: StoreConfig,
 }
 
 impl Default for EngineConfig {
@@ -40,6 +46,8 @@ impl Default for EngineConfig {
             retry: RetryPolicy::default(),
             cpu_workers: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             person_background: None,
+            cache: CacheConfig::default(),
+            store: StoreConfig::default(),
         }
     }
 }
@@ -49,6 +57,8 @@ impl EngineConfig {
     pub fn validate(&self) -> Result<()> {
         let mut problems = self.limits.problems();
         problems.extend(self.retry.problems());
+        problems.extend(self.cache.problems(self.retry.deadline));
+        problems.extend(self.store.problems());
         if self.cpu_workers == 0 {
             problems.push("cpu_workers must be at least 1".to_owned());
         }
@@ -67,11 +77,21 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_problems_are_all_listed() {
         EngineConfig::default().validate().unwrap();
-        let mut bad = EngineConfig::default();
-        bad.cpu_workers = 0;
+        let mut bad = EngineConfig {
+            cpu_workers: 0,
+            ..EngineConfig::default()
+        };
         bad.limits.max_width = 0;
         bad.retry.max_attempts = 0;
-        let Err(Error::Config { problems }) = bad.validate() else { panic!("expected config error") };
-        assert_eq!(problems.len(), 3, "{problems:?}");
+        bad.cache.lock_ttl = std::time::Duration::from_secs(1);
+        bad.store.url = Some("ftp://host/dir".to_owned());
+        let Err(Error::Config { problems }) = bad.validate() else {
+            panic!("expected config error")
+        };
+        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert!(
+            problems.iter().any(|p| p.contains("cache.lock_ttl")),
+            "{problems:?}"
+        );
     }
 }

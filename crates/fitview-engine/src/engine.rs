@@ -1,22 +1,27 @@
 //! The engine: runs a try-on through its stages.
 
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::time::Instant;
 
 use image::RgbaImage;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
+use crate::cache::{CacheStats, Caches, Found, Made};
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
-use crate::key::KeyInputs;
+use crate::key::{ContentKey, InputHash, KeyInputs};
 use crate::pipeline::{self, FinishedImage, Placement, PreparedPerson};
 use crate::provider::{
     GeneratedImage, PreparedGarment, ProviderOutput, ProviderRegistry, ProviderRequest, Style,
     StyleProvider, StyleRequest, TryOnProvider,
 };
 use crate::request::{OutputOptions, TryOnRequest};
-use crate::result::{CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult};
+use crate::result::{
+    CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult,
+};
+use crate::store::{DeleteReport, GcReport, Provenance, ResultStore, SidecarInput};
 
 /// Builds an [`Engine`].
 #[derive(Debug, Default)]
@@ -25,6 +30,7 @@ pub struct EngineBuilder {
     registry: Option<ProviderRegistry>,
     provider: Option<Arc<dyn TryOnProvider>>,
     style_provider: Option<Arc<dyn StyleProvider>>,
+    store: Option<ResultStore>,
 }
 
 impl EngineBuilder {
@@ -57,10 +63,19 @@ impl EngineBuilder {
         self
     }
 
+    /// Keeps results in this store instead of the one the configuration names (e.g. one
+    /// [`ResultStore::in_memory`] shared by several engines in a test).
+    pub fn store(mut self, store: ResultStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
     /// Validates the configuration, resolves the providers and builds the engine.
     pub fn build(self) -> Result<Engine> {
         self.config.validate()?;
-        let registry = self.registry.unwrap_or_else(ProviderRegistry::with_builtins);
+        let registry = self
+            .registry
+            .unwrap_or_else(ProviderRegistry::with_builtins);
         let settings = &self.config.providers;
         let provider = match self.provider {
             Some(p) => p,
@@ -72,12 +87,18 @@ impl EngineBuilder {
             None => registry.style(&self.config.style_provider, settings).ok(),
         };
         let cpu = Semaphore::new(self.config.cpu_workers);
+        let store = match self.store {
+            Some(store) => Some(store),
+            None => ResultStore::from_config(&self.config.store)?,
+        };
+        let caches = Caches::new(&self.config.cache, store)?;
         Ok(Engine {
             inner: Arc::new(Inner {
                 config: self.config,
                 provider,
                 style_provider,
                 cpu,
+                caches,
             }),
         })
     }
@@ -90,6 +111,8 @@ struct Inner {
     style_provider: Option<Arc<dyn StyleProvider>>,
     /// Bounds CPU-heavy image work so a burst of requests cannot exhaust memory or threads.
     cpu: Semaphore,
+    /// Memory, shared and durable result layers.
+    caches: Caches,
 }
 
 /// The try-on engine. Cheap to clone; clones share providers and limits.
@@ -131,7 +154,12 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce() -> Result<T> + Send + 'static,
     {
-        let _permit = self.inner.cpu.acquire().await.map_err(|_| Error::Cancelled)?;
+        let _permit = self
+            .inner
+            .cpu
+            .acquire()
+            .await
+            .map_err(|_| Error::Cancelled)?;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(work)).await?
     }
@@ -148,7 +176,11 @@ impl Engine {
         self.try_on_with(&provider, request).instrument(span).await
     }
 
-    async fn try_on_with(&self, provider: &Arc<dyn TryOnProvider>, request: TryOnRequest) -> Result<TryOnResult> {
+    async fn try_on_with(
+        &self,
+        provider: &Arc<dyn TryOnProvider>,
+        request: TryOnRequest,
+    ) -> Result<TryOnResult> {
         let started = Instant::now();
         let mut timings = StageTimings::default();
         request.validate()?;
@@ -164,24 +196,39 @@ impl Engine {
             .person_landmarks
             .map(|mut landmarks| {
                 landmarks.validate(prepared.person.original_size)?;
-                Ok::<_, Error>(landmarks.to_canvas(prepared.person.original_size, &prepared.person.placement))
+                Ok::<_, Error>(
+                    landmarks.to_canvas(prepared.person.original_size, &prepared.person.placement),
+                )
             })
             .transpose()?;
 
         let stage = Instant::now();
+        // The output size is capped by the limits, so asking past the cap is the same try-on.
+        let mut key_options = request.options.clone();
+        key_options.output.long_edge = key_options
+            .output
+            .long_edge
+            .min(self.inner.config.limits.max_output_dimension);
         let key = KeyInputs {
             provider: provider.name(),
             model: provider.model(),
             prompt_version: provider.prompt_version(),
             person: &prepared.person.canvas,
-            garments: prepared.garments.iter().map(|g| (&*g.image, g.category)).collect(),
+            garments: prepared
+                .garments
+                .iter()
+                .map(|g| (&*g.image, g.category))
+                .collect(),
             person_landmarks: person_landmarks.as_ref(),
-            options: &request.options,
+            options: &key_options,
         }
         .key();
-        timings.cache = stage.elapsed();
+        let key_time = stage.elapsed();
 
+        // Memory → shared → store; on a miss the provider stage runs once for every concurrent
+        // identical request, here and in other processes sharing Redis.
         let stage = Instant::now();
+        let placement = prepared.person.placement;
         let provider_request = ProviderRequest {
             person: Arc::new(prepared.person.canvas),
             garments: prepared.garments,
@@ -190,43 +237,168 @@ impl Engine {
             samples: request.options.samples,
             quality: request.options.quality,
         };
-        let retried = self
+        let found = self
             .inner
-            .config
-            .retry
-            .run(|| {
-                let provider = provider.clone();
-                let request = provider_request.clone();
-                async move { provider.try_on(request).await }
-                    .instrument(tracing::info_span!("provider_call"))
+            .caches
+            .get_or_make(&key, || {
+                self.make(provider, provider_request, caps.canvas, placement, &request)
             })
-            .await;
-        timings.provider = stage.elapsed();
+            .instrument(tracing::info_span!("cache", key = %key))
+            .await?;
+        let in_cache = stage.elapsed();
+        if found.status == CacheStatus::Miss {
+            let made = &found.entry.origin.timings;
+            timings.provider = made.provider;
+            timings.postprocess = made.postprocess;
+            timings.store = made.store;
+        }
+        let elsewhere = timings.provider + timings.postprocess + timings.store;
+        timings.cache = key_time + in_cache.saturating_sub(elsewhere);
+        timings.total = started.elapsed();
+        let result = result_from(key, found, timings);
+        tracing::info!(
+            key = %result.key,
+            cache = ?result.cache,
+            attempts = result.attempts,
+            total_ms = result.timings.total.as_millis() as u64,
+            "try-on done"
+        );
+        Ok(result)
+    }
+
+    /// The provider stage of a miss: the provider call (retried) and postprocessing, with the
+    /// inputs' hashes computed meanwhile for the result's sidecar.
+    async fn make(
+        &self,
+        provider: &Arc<dyn TryOnProvider>,
+        provider_request: ProviderRequest,
+        canvas: (u32, u32),
+        placement: Placement,
+        request: &TryOnRequest,
+    ) -> Result<Made> {
+        let mut timings = StageTimings::default();
+        let call = async {
+            let stage = Instant::now();
+            let retried = self
+                .inner
+                .config
+                .retry
+                .run(|| {
+                    let provider = provider.clone();
+                    let request = provider_request.clone();
+                    async move { provider.try_on(request).await }
+                        .instrument(tracing::info_span!("provider_call"))
+                })
+                .await;
+            (retried, stage.elapsed())
+        };
+        let ((retried, provider_time), hashes) = tokio::join!(call, self.input_hashes(request));
+        timings.provider = provider_time;
         let output = retried.result?;
 
         let stage = Instant::now();
         let images = self
-            .finish_all(output.images, caps.canvas, prepared.person.placement, &request.options.output)
+            .finish_all(output.images, canvas, placement, &request.options.output)
             .await?;
         timings.postprocess = stage.elapsed();
-        timings.total = started.elapsed();
-        tracing::info!(
-            key = %key,
-            attempts = retried.attempts,
-            total_ms = timings.total.as_millis() as u64,
-            "try-on done"
-        );
-        Ok(TryOnResult {
+
+        let (inputs, uploads) = match hashes {
+            Ok(hashes) => {
+                let roles = std::iter::once(("person", None)).chain(
+                    request
+                        .garments
+                        .iter()
+                        .map(|g| ("garment", Some(g.category))),
+                );
+                let inputs = roles
+                    .zip(&hashes)
+                    .map(|((role, category), hash)| SidecarInput {
+                        role: role.to_owned(),
+                        category,
+                        hash: hash.clone(),
+                    })
+                    .collect();
+                let bytes = std::iter::once(request.person.clone())
+                    .chain(request.garments.iter().map(|g| g.image.clone()));
+                (inputs, hashes.into_iter().zip(bytes).collect())
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot hash the inputs; the result is kept in memory only");
+                (Vec::new(), Vec::new())
+            }
+        };
+        Ok(Made {
             images,
-            key,
-            provider: provider.name().to_owned(),
-            model: provider.model().to_owned(),
+            provenance: Provenance {
+                provider: provider.name().to_owned(),
+                model: provider.model().to_owned(),
+                prompt_version: provider.prompt_version().to_owned(),
+                inputs,
+                metadata: output.metadata,
+            },
+            uploads,
             attempts: retried.attempts,
-            timings,
-            cache: CacheStatus::Miss,
             usage: output.usage,
-            metadata: output.metadata,
+            timings,
         })
+    }
+
+    /// The [`InputHash`] of the person and of each garment, in order, on the CPU pool.
+    async fn input_hashes(&self, request: &TryOnRequest) -> Result<Vec<InputHash>> {
+        let uploads = std::iter::once(request.person.clone())
+            .chain(request.garments.iter().map(|g| g.image.clone()));
+        futures::future::try_join_all(uploads.map(|bytes| self.input_hash(bytes))).await
+    }
+
+    /// The [`InputHash`] of an uploaded photo, as the engine records it in result sidecars
+    /// (see [`crate::input_hash`]), computed on the engine's CPU pool with its limits.
+    pub async fn input_hash(&self, bytes: bytes::Bytes) -> Result<InputHash> {
+        let limits = self.inner.config.limits;
+        self.cpu(move || crate::key::input_hash(&bytes, &limits))
+            .await
+    }
+
+    /// A result already made for `key`, from memory, the shared cache or the store, without
+    /// calling the provider; `None` if no layer has it.
+    pub async fn cached(&self, key: &ContentKey) -> Option<TryOnResult> {
+        let started = Instant::now();
+        let found = self.inner.caches.lookup(key).await?;
+        let elapsed = started.elapsed();
+        let timings = StageTimings {
+            cache: elapsed,
+            total: elapsed,
+            ..StageTimings::default()
+        };
+        Some(result_from(key.clone(), found, timings))
+    }
+
+    /// Counters of the cache layers (hits, misses, coalesced, stored, errors per layer), the
+    /// outcome of every request so far, and the hit rate.
+    pub async fn cache_stats(&self) -> CacheStats {
+        self.inner.caches.stats().await
+    }
+
+    /// The durable result store, if one is configured.
+    pub fn store(&self) -> Option<&ResultStore> {
+        self.inner.caches.store()
+    }
+
+    /// Deletes results older than `older_than` from the store (and drops them from memory and
+    /// Redis), with partial writes and kept uploads past the same age; `dry_run` only reports.
+    /// Fails with [`Error::Config`] when no store is configured.
+    pub async fn gc(&self, older_than: Duration, dry_run: bool) -> Result<GcReport> {
+        self.inner.caches.gc(older_than, dry_run).await
+    }
+
+    /// Deletes everything derived from one input photo (an erasure request): every result made
+    /// from it in every layer, and the kept upload. Get the hash with [`Engine::input_hash`]
+    /// from the photo, or from a sidecar. `dry_run` only reports.
+    pub async fn delete_derived_from(
+        &self,
+        input: &InputHash,
+        dry_run: bool,
+    ) -> Result<DeleteReport> {
+        self.inner.caches.delete_derived_from(input, dry_run).await
     }
 
     /// Decodes and normalizes the person and every garment, in parallel on the CPU pool.
@@ -238,22 +410,30 @@ impl Engine {
             pipeline::prepare_person(&person_bytes, &limits, canvas, background)
                 .map_err(|e| describe_input("person photo", e))
         });
-        let garments = futures::future::try_join_all(request.garments.iter().enumerate().map(|(i, garment)| {
-            let bytes = garment.image.clone();
-            let category = garment.category;
-            let engine = self.clone();
-            async move {
-                let image = engine
-                    .cpu(move || {
-                        pipeline::prepare_garment(&bytes, &limits, canvas)
-                            .map_err(|e| describe_input(&format!("garment {}", i + 1), e))
+        let garments = futures::future::try_join_all(request.garments.iter().enumerate().map(
+            |(i, garment)| {
+                let bytes = garment.image.clone();
+                let category = garment.category;
+                let engine = self.clone();
+                async move {
+                    let image = engine
+                        .cpu(move || {
+                            pipeline::prepare_garment(&bytes, &limits, canvas)
+                                .map_err(|e| describe_input(&format!("garment {}", i + 1), e))
+                        })
+                        .await?;
+                    Ok::<_, Error>(PreparedGarment {
+                        image: Arc::new(image),
+                        category,
                     })
-                    .await?;
-                Ok::<_, Error>(PreparedGarment { image: Arc::new(image), category })
-            }
-        }));
+                }
+            },
+        ));
         let (person, garments) = tokio::join!(person, garments);
-        Ok(Prepared { person: person?, garments: garments? })
+        Ok(Prepared {
+            person: person?,
+            garments: garments?,
+        })
     }
 
     /// Decodes (if needed) and post-processes every provider image.
@@ -265,7 +445,9 @@ impl Engine {
         options: &OutputOptions,
     ) -> Result<Vec<OutputImage>> {
         if images.is_empty() {
-            return Err(Error::MalformedResponse { detail: "the provider returned no image".to_owned() });
+            return Err(Error::MalformedResponse {
+                detail: "the provider returned no image".to_owned(),
+            });
         }
         let limits = self.inner.config.limits;
         let jobs = images.into_iter().map(|generated| {
@@ -276,11 +458,13 @@ impl Engine {
                     .cpu(move || {
                         let pixels = match generated {
                             GeneratedImage::Pixels(px) => px,
-                            GeneratedImage::Encoded(bytes) => pipeline::decode(&bytes, &limits).map_err(|e| {
-                                Error::MalformedResponse { detail: format!("provider image: {e}") }
-                            })?,
+                            GeneratedImage::Encoded(bytes) => pipeline::decode(&bytes, &limits)
+                                .map_err(|e| Error::MalformedResponse {
+                                    detail: format!("provider image: {e}"),
+                                })?,
                         };
-                        let finished = pipeline::finish(&pixels, canvas, &placement, &options, &limits)?;
+                        let finished =
+                            pipeline::finish(&pixels, canvas, &placement, &options, &limits)?;
                         Ok(output_image(finished))
                     })
                     .await
@@ -297,13 +481,18 @@ impl Engine {
         samples: u8,
         output: OutputOptions,
     ) -> Result<VariationResult> {
-        let provider = self.inner.style_provider.clone().ok_or_else(|| Error::Config {
-            problems: vec![format!(
-                "no style provider available (configured: `{}`)",
-                self.inner.config.style_provider
-            )],
-        })?;
-        let span = tracing::info_span!("variations", provider = provider.name(), style = %style.slug());
+        let provider = self
+            .inner
+            .style_provider
+            .clone()
+            .ok_or_else(|| Error::Config {
+                problems: vec![format!(
+                    "no style provider available (configured: `{}`)",
+                    self.inner.config.style_provider
+                )],
+            })?;
+        let span =
+            tracing::info_span!("variations", provider = provider.name(), style = %style.slug());
         async move {
             let started = Instant::now();
             let mut timings = StageTimings::default();
@@ -320,12 +509,24 @@ impl Engine {
             let limits = self.inner.config.limits;
             let stage = Instant::now();
             let pixels: RgbaImage = self
-                .cpu(move || pipeline::decode(&image, &limits).map_err(|e| describe_input("input image", e)))
+                .cpu(move || {
+                    pipeline::decode(&image, &limits).map_err(|e| describe_input("input image", e))
+                })
                 .await?;
             timings.preprocess = stage.elapsed();
             let canvas = pixels.dimensions();
-            let placement = Placement { x: 0, y: 0, width: canvas.0, height: canvas.1 };
-            let request = StyleRequest { image: Arc::new(pixels), style, samples, seed: None };
+            let placement = Placement {
+                x: 0,
+                y: 0,
+                width: canvas.0,
+                height: canvas.1,
+            };
+            let request = StyleRequest {
+                image: Arc::new(pixels),
+                style,
+                samples,
+                seed: None,
+            };
             let stage = Instant::now();
             let retried = self
                 .inner
@@ -360,9 +561,35 @@ impl Engine {
 /// Prefixes an input error with which input it is about, keeping its kind.
 fn describe_input(which: &str, error: Error) -> Error {
     match error {
-        Error::InvalidInput { reason } => Error::InvalidInput { reason: format!("{which}: {reason}") },
-        Error::UnsupportedFormat { detail } => Error::UnsupportedFormat { detail: format!("{which}: {detail}") },
+        Error::InvalidInput { reason } => Error::InvalidInput {
+            reason: format!("{which}: {reason}"),
+        },
+        Error::UnsupportedFormat { detail } => Error::UnsupportedFormat {
+            detail: format!("{which}: {detail}"),
+        },
         other => other,
+    }
+}
+
+/// The caller's view of a result from the cache layers: provider accounting only for the request
+/// that made it.
+fn result_from(key: ContentKey, found: Found, timings: StageTimings) -> TryOnResult {
+    let Found { entry, status } = found;
+    let made_here = status == CacheStatus::Miss;
+    TryOnResult {
+        images: entry.images.clone(),
+        key,
+        provider: entry.sidecar.provider.clone(),
+        model: entry.sidecar.model.clone(),
+        attempts: if made_here { entry.origin.attempts } else { 0 },
+        timings,
+        cache: status,
+        usage: if made_here {
+            entry.origin.usage.clone()
+        } else {
+            Default::default()
+        },
+        metadata: entry.sidecar.metadata.clone(),
     }
 }
 
@@ -375,7 +602,11 @@ fn output_image(finished: FinishedImage) -> OutputImage {
         bytes: image.bytes,
         thumbnails: thumbnails
             .into_iter()
-            .map(|t| Thumbnail { width: t.width, height: t.height, bytes: t.bytes })
+            .map(|t| Thumbnail {
+                width: t.width,
+                height: t.height,
+                bytes: t.bytes,
+            })
             .collect(),
     }
 }

@@ -146,7 +146,9 @@ impl Error {
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
-            Error::InvalidInput { .. } | Error::ImageTooLarge { .. } | Error::UnsupportedFormat { .. }
+            Error::InvalidInput { .. }
+                | Error::ImageTooLarge { .. }
+                | Error::UnsupportedFormat { .. }
         )
     }
 
@@ -182,17 +184,42 @@ mod tests {
     #[test]
     fn only_transient_errors_are_retryable() {
         assert!(Error::RateLimited { retry_after: None }.is_retryable());
-        assert!(Error::Timeout { after: Duration::from_secs(1) }.is_retryable());
-        assert!(Error::Unavailable { detail: "503".into() }.is_retryable());
-        assert!(!Error::ContentPolicy { reason: "IMAGE_SAFETY".into() }.is_retryable());
-        assert!(!Error::Auth { detail: "set GEMINI_API_KEY".into() }.is_retryable());
+        assert!(
+            Error::Timeout {
+                after: Duration::from_secs(1)
+            }
+            .is_retryable()
+        );
+        assert!(
+            Error::Unavailable {
+                detail: "503".into()
+            }
+            .is_retryable()
+        );
+        assert!(
+            !Error::ContentPolicy {
+                reason: "IMAGE_SAFETY".into()
+            }
+            .is_retryable()
+        );
+        assert!(
+            !Error::Auth {
+                detail: "set GEMINI_API_KEY".into()
+            }
+            .is_retryable()
+        );
         assert!(!Error::invalid_input("empty").is_retryable());
     }
 
     #[test]
     fn rate_limit_message_names_the_wait() {
-        let err = Error::RateLimited { retry_after: Some(Duration::from_millis(1500)) };
-        assert_eq!(err.to_string(), "rate limited by the provider, retry after 1.5s");
+        let err = Error::RateLimited {
+            retry_after: Some(Duration::from_millis(1500)),
+        };
+        assert_eq!(
+            err.to_string(),
+            "rate limited by the provider, retry after 1.5s"
+        );
         assert_eq!(err.retry_after(), Some(Duration::from_millis(1500)));
     }
 }

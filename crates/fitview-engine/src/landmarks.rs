@@ -116,8 +116,13 @@ mod tests {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.to_string_lossy().ends_with(".landmarks.json") {
-                let lm: BodyLandmarks = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-                assert!(lm.left_shoulder.is_some() && lm.hip_right.is_some(), "{}", path.display());
+                let lm: BodyLandmarks =
+                    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                assert!(
+                    lm.left_shoulder.is_some() && lm.hip_right.is_some(),
+                    "{}",
+                    path.display()
+                );
                 parsed += 1;
             }
         }
@@ -126,15 +131,26 @@ mod tests {
 
     #[test]
     fn canvas_mapping_scales_and_offsets() {
-        let lm = BodyLandmarks { neck: Some([300.0, 100.0]), ..Default::default() };
-        let placement = Placement { x: 128, y: 0, width: 768, height: 1024 };
+        let lm = BodyLandmarks {
+            neck: Some([300.0, 100.0]),
+            ..Default::default()
+        };
+        let placement = Placement {
+            x: 128,
+            y: 0,
+            width: 768,
+            height: 1024,
+        };
         let mapped = lm.to_canvas((600, 800), &placement);
         assert_eq!(mapped.neck, Some([128.0 + 384.0, 128.0]));
     }
 
     #[test]
     fn points_outside_the_photo_are_named() {
-        let mut lm = BodyLandmarks { chin: Some([10.0, 2000.0]), ..Default::default() };
+        let mut lm = BodyLandmarks {
+            chin: Some([10.0, 2000.0]),
+            ..Default::default()
+        };
         let err = lm.validate((600, 800)).unwrap_err();
         assert!(err.to_string().contains("chin"), "{err}");
     }

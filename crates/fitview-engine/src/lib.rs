@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 
+pub mod cache;
 mod config;
 mod engine;
 mod error;
@@ -42,11 +43,13 @@ pub mod provider;
 mod request;
 mod result;
 mod retry;
+pub mod store;
 
+pub use cache::{CacheConfig, CacheStats};
 pub use config::EngineConfig;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, Result};
-pub use key::{ContentKey, PIPELINE_VERSION};
+pub use key::{ContentKey, InputHash, KeyInputs, PIPELINE_VERSION, input_hash};
 pub use landmarks::BodyLandmarks;
 pub use limits::Limits;
 pub use provider::{Capabilities, Style, StyleProvider, TryOnProvider};
@@ -56,3 +59,4 @@ pub use request::{
 };
 pub use result::{CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult};
 pub use retry::RetryPolicy;
+pub use store::{DeleteReport, GcReport, ResultStore, StoreConfig};

@@ -304,12 +304,19 @@ impl TryOnRequest {
         }
         let output = &self.options.output;
         if !(16..=8192).contains(&output.long_edge) {
-            problems.push(format!("output size {} is outside 16..=8192", output.long_edge));
+            problems.push(format!(
+                "output size {} is outside 16..=8192",
+                output.long_edge
+            ));
         }
         if !(1..=100).contains(&output.quality) {
             problems.push(format!("quality {} is outside 1..=100", output.quality));
         }
-        if let Some(w) = output.thumbnail_widths.iter().find(|w| !(8..=4096).contains(*w)) {
+        if let Some(w) = output
+            .thumbnail_widths
+            .iter()
+            .find(|w| !(8..=4096).contains(*w))
+        {
             problems.push(format!("thumbnail width {w} is outside 8..=4096"));
         }
         if problems.is_empty() {

@@ -147,16 +147,16 @@ fn random_unit() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-mod secs {
+pub(crate) mod secs {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let secs = f64::deserialize(d)?;
         Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
     }
@@ -184,7 +184,9 @@ mod tests {
         let out = policy()
             .run(|| async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                Err::<(), _>(Error::ContentPolicy { reason: "IMAGE_SAFETY".into() })
+                Err::<(), _>(Error::ContentPolicy {
+                    reason: "IMAGE_SAFETY".into(),
+                })
             })
             .await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -198,7 +200,9 @@ mod tests {
         let out = policy()
             .run(|| async {
                 if calls.fetch_add(1, Ordering::SeqCst) == 0 {
-                    Err(Error::RateLimited { retry_after: Some(Duration::from_secs(7)) })
+                    Err(Error::RateLimited {
+                        retry_after: Some(Duration::from_secs(7)),
+                    })
                 } else {
                     Ok(42)
                 }
@@ -218,7 +222,9 @@ mod tests {
             })
             .await;
         assert_eq!(out.attempts, 3);
-        assert!(matches!(out.result, Err(Error::Timeout { after }) if after == Duration::from_secs(5)));
+        assert!(
+            matches!(out.result, Err(Error::Timeout { after }) if after == Duration::from_secs(5))
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -227,7 +233,9 @@ mod tests {
         let out = policy()
             .run(|| async {
                 calls.fetch_add(1, Ordering::SeqCst);
-                Err::<(), _>(Error::RateLimited { retry_after: Some(Duration::from_secs(60)) })
+                Err::<(), _>(Error::RateLimited {
+                    retry_after: Some(Duration::from_secs(60)),
+                })
             })
             .await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
@@ -237,7 +245,9 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
         let p = policy();
-        let err = Error::Unavailable { detail: "503".into() };
+        let err = Error::Unavailable {
+            detail: "503".into(),
+        };
         for _ in 0..50 {
             let first = p.wait_after(1, &err);
             assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(100));

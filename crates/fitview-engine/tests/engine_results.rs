@@ -1,5 +1,6 @@
 //! What a caller gets back from a successful try-on: images they can open, at the size and
 //! aspect they asked for, with thumbnails, a stable key and deterministic bytes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
@@ -13,13 +14,19 @@ use image::ImageFormat;
 mod common;
 
 fn engine() -> Engine {
-    Engine::builder().provider(MockProvider::new()).build().unwrap()
+    Engine::builder()
+        .provider(MockProvider::new())
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn output_keeps_the_person_aspect_with_thumbnails() {
     let result = engine()
-        .try_on(TryOnRequest::new(common::person_png(600, 800), common::garment_png(300, 300)))
+        .try_on(TryOnRequest::new(
+            common::person_png(600, 800),
+            common::garment_png(300, 300),
+        ))
         .await
         .unwrap();
     assert_eq!(result.images.len(), 1);
@@ -33,7 +40,10 @@ async fn output_keeps_the_person_aspect_with_thumbnails() {
     for thumb in &image.thumbnails {
         let px = common::decode(&thumb.bytes);
         assert_eq!(px.width(), thumb.width);
-        assert_eq!(px.height(), (f64::from(thumb.width) * 4.0 / 3.0).round() as u32);
+        assert_eq!(
+            px.height(),
+            (f64::from(thumb.width) * 4.0 / 3.0).round() as u32
+        );
     }
     assert_eq!(result.provider, "mock");
     assert!(!result.cache.is_hit());
@@ -66,8 +76,12 @@ async fn the_garment_shows_in_the_result() {
 #[tokio::test]
 async fn same_inputs_and_seed_give_the_same_bytes_and_key() {
     let make = || {
-        let options = TryOnOptions { seed: Some(42), ..TryOnOptions::default() };
-        TryOnRequest::new(common::person_png(300, 400), common::garment_png(200, 200)).with_options(options)
+        let options = TryOnOptions {
+            seed: Some(42),
+            ..TryOnOptions::default()
+        };
+        TryOnRequest::new(common::person_png(300, 400), common::garment_png(200, 200))
+            .with_options(options)
     };
     let a = engine().try_on(make()).await.unwrap();
     let b = engine().try_on(make()).await.unwrap();
@@ -104,7 +118,10 @@ async fn samples_give_distinct_images_in_the_asked_format_and_size() {
         ..TryOnOptions::default()
     };
     let result = engine()
-        .try_on(TryOnRequest::new(common::person_png(800, 600), common::garment_png(200, 200)).with_options(options))
+        .try_on(
+            TryOnRequest::new(common::person_png(800, 600), common::garment_png(200, 200))
+                .with_options(options),
+        )
         .await
         .unwrap();
     assert_eq!(result.images.len(), 3);
@@ -150,28 +167,46 @@ impl TryOnProvider for TopsOnly {
 
 #[tokio::test]
 async fn requests_beyond_the_capabilities_are_declined_up_front() {
-    let engine = Engine::builder().shared_provider(Arc::new(TopsOnly)).build().unwrap();
+    let engine = Engine::builder()
+        .shared_provider(Arc::new(TopsOnly))
+        .build()
+        .unwrap();
     let bottom = TryOnRequest::new(common::person_png(300, 400), common::garment_png(200, 200))
         .with_category(GarmentCategory::Bottom);
     let err = engine.try_on(bottom).await.unwrap_err();
-    assert!(matches!(&err, Error::NotSupported { provider, .. } if provider == "tops-only"), "{err}");
-    let mut two_samples = TryOnRequest::new(common::person_png(300, 400), common::garment_png(200, 200))
-        .with_category(GarmentCategory::Top);
+    assert!(
+        matches!(&err, Error::NotSupported { provider, .. } if provider == "tops-only"),
+        "{err}"
+    );
+    let mut two_samples =
+        TryOnRequest::new(common::person_png(300, 400), common::garment_png(200, 200))
+            .with_category(GarmentCategory::Top);
     two_samples.options.samples = 2;
-    assert_eq!(engine.try_on(two_samples).await.unwrap_err().code(), "not_supported");
+    assert_eq!(
+        engine.try_on(two_samples).await.unwrap_err().code(),
+        "not_supported"
+    );
 }
 
 #[tokio::test]
 async fn variations_keep_the_input_size_and_differ_by_style() {
     let tryon = engine()
-        .try_on(TryOnRequest::new(common::person_png(300, 400), common::garment_png(200, 200)))
+        .try_on(TryOnRequest::new(
+            common::person_png(300, 400),
+            common::garment_png(200, 200),
+        ))
         .await
         .unwrap();
     let input = tryon.images[0].bytes.clone();
     let mut seen = Vec::new();
     for style in [fitview_engine::Style::Casual, fitview_engine::Style::Party] {
         let out = engine()
-            .variations(input.clone(), style, 1, fitview_engine::OutputOptions::default())
+            .variations(
+                input.clone(),
+                style,
+                1,
+                fitview_engine::OutputOptions::default(),
+            )
             .await
             .unwrap();
         assert_eq!((out.images[0].width, out.images[0].height), (768, 1024));

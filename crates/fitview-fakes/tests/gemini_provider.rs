@@ -1,6 +1,9 @@
 //! The `nano-banana` provider against the Gemini fake: the shared conformance suite, then every
 //! refusal, error and transport scenario, checked by the error kind a caller sees.
 
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

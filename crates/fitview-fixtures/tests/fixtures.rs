@@ -1,8 +1,8 @@
 //! The generator is deterministic, the committed fixtures are its output, and every file is what
 //! its name and landmarks say.
 
-// Helpers shared by the tests below fail loudly, like the tests themselves.
-#![allow(clippy::panic)]
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Cursor;
 use std::path::PathBuf;

@@ -1,5 +1,8 @@
 //! The retailer's and the customer's journeys, over a real socket.
 
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::{backends, fixture, start};

@@ -1,5 +1,8 @@
 //! Limits: rate limits, upload checks, the bounded queue, and the error format.
 
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::time::Duration;

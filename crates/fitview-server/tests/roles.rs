@@ -1,5 +1,8 @@
 //! Role boundaries and token checks: what each caller must be refused.
 
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use base64::Engine as _;

@@ -7,8 +7,12 @@ use fitview_engine::{Engine, EngineConfig, GarmentCategory, TryOnRequest};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let person = args.next().unwrap_or_else(|| "fixtures/persons/average-medium-full.jpg".to_owned());
-    let garment = args.next().unwrap_or_else(|| "fixtures/garments/shirt-striped.jpg".to_owned());
+    let person = args
+        .next()
+        .unwrap_or_else(|| "fixtures/persons/average-medium-full.jpg".to_owned());
+    let garment = args
+        .next()
+        .unwrap_or_else(|| "fixtures/garments/shirt-striped.jpg".to_owned());
     let out = args.next().unwrap_or_else(|| "out/embed.webp".to_owned());
 
     // The defaults: offline provider, safe decode limits, three attempts within two minutes.

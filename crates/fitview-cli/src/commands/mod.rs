@@ -1,20 +1,34 @@
 //! One module per subcommand.
 
+mod batch;
+mod gc;
 mod providers;
+mod serve;
 mod tryon;
 mod variations;
 
 use fitview_engine::{OutputFormat, OutputOptions};
 
-use crate::cli::{Cli, Command, FormatArg, OutputArgs};
+use crate::cli::{Cli, Command, FormatArg, OutputArgs, StorageArgs};
 
 /// Runs the chosen subcommand.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = crate::config::load(cli.config.as_deref())?;
+    let mut config = crate::config::load(cli.config.as_deref())?;
+    // A durable store by default where it cannot surprise: commands about one try-on and the
+    // store's own maintenance. Others use one when asked (flag, FITVIEW_STORE, config file).
+    let default_store = matches!(
+        cli.command,
+        Command::Tryon(_) | Command::Gc(_) | Command::Forget(_)
+    );
+    apply_storage_args(&mut config, &cli.storage, default_store);
     match cli.command {
         Command::Tryon(args) => tryon::run(config, args).await,
         Command::Variations(args) => variations::run(config, args).await,
         Command::Providers(args) => providers::run(config, args),
+        Command::Batch(args) => batch::run(config, args).await,
+        Command::Gc(args) => gc::gc(config, args).await,
+        Command::Forget(args) => gc::forget(config, args).await,
+        Command::Serve(args) => serve::run(config, args).await,
     }
 }
 
@@ -40,4 +54,22 @@ fn output_options(args: &OutputArgs, fallback_format: OutputFormat) -> OutputOpt
     options.color_correct = args.color_correct;
     options.sharpen = !args.no_sharpen;
     options
+}
+
+/// Flags (and their variables) over the file's store and Redis settings; then the default
+/// store directory if nothing named one and `default_store` holds.
+fn apply_storage_args(
+    config: &mut fitview_engine::EngineConfig,
+    args: &StorageArgs,
+    default_store: bool,
+) {
+    if let Some(store) = &args.store {
+        config.store.url = Some(store.clone());
+    }
+    if config.store.url.is_none() && default_store {
+        config.store.url = Some(fitview_engine::store::DEFAULT_DIR.to_owned());
+    }
+    if let Some(redis) = &args.redis {
+        config.cache.redis_url = Some(redis.clone());
+    }
 }

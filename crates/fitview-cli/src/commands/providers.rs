@@ -27,7 +27,13 @@ pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
                 capabilities: Some(p.capabilities()),
                 unavailable: None,
             },
-            Err(e) => Listed { name: name.to_owned(), kind: "try-on", model: None, capabilities: None, unavailable: Some(e.to_string()) },
+            Err(e) => Listed {
+                name: name.to_owned(),
+                kind: "try-on",
+                model: None,
+                capabilities: None,
+                unavailable: Some(e.to_string()),
+            },
         });
     }
     for name in registry.style_names() {
@@ -39,7 +45,13 @@ pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
                 capabilities: Some(p.capabilities()),
                 unavailable: None,
             },
-            Err(e) => Listed { name: name.to_owned(), kind: "style", model: None, capabilities: None, unavailable: Some(e.to_string()) },
+            Err(e) => Listed {
+                name: name.to_owned(),
+                kind: "style",
+                model: None,
+                capabilities: None,
+                unavailable: Some(e.to_string()),
+            },
         });
     }
     if args.json {
@@ -63,7 +75,12 @@ pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
                     caps.cost_per_image_usd
                 );
             }
-            _ => println!("{:<12} {:<7} unavailable: {}", p.name, p.kind, p.unavailable.as_deref().unwrap_or("?")),
+            _ => println!(
+                "{:<12} {:<7} unavailable: {}",
+                p.name,
+                p.kind,
+                p.unavailable.as_deref().unwrap_or("?")
+            ),
         }
     }
     Ok(())

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use fitview_engine::{
-    BodyLandmarks, Engine, EngineConfig, GarmentCategory, OutputFormat, QualityMode, TryOnOptions, TryOnRequest,
-    TryOnResult,
+    BodyLandmarks, CacheStats, CacheStatus, Engine, EngineConfig, GarmentCategory, OutputFormat,
+    QualityMode, TryOnOptions, TryOnRequest, TryOnResult,
 };
 use serde::Serialize;
 
@@ -16,6 +16,10 @@ struct Summary<'a> {
     #[serde(flatten)]
     result: &'a TryOnResult,
     files: Vec<WrittenImage>,
+    /// This process's cache counters (per layer) and hit rate.
+    cache_stats: CacheStats,
+    /// Where results are kept, if anywhere.
+    store: Option<&'a str>,
 }
 
 pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()> {
@@ -33,7 +37,11 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
     let options = TryOnOptions {
         seed: args.seed,
         samples: args.samples,
-        quality: if args.best { QualityMode::Quality } else { QualityMode::Fast },
+        quality: if args.best {
+            QualityMode::Quality
+        } else {
+            QualityMode::Fast
+        },
         output: super::output_options(&args.output, format_from_extension),
     };
     let mut request = TryOnRequest::new(person, garment)
@@ -47,6 +55,7 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
         request = request.with_person_landmarks(landmarks);
     }
     let result = engine.try_on(request).await?;
+    let cache_stats = engine.cache_stats().await;
 
     let mut files = Vec::new();
     for (i, image) in result.images.iter().enumerate() {
@@ -54,11 +63,30 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
         files.push(write_image(&path, image)?);
     }
     if args.output.json {
-        println!("{}", serde_json::to_string_pretty(&Summary { result: &result, files })?);
+        let store = engine.store().map(|s| s.location());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&Summary {
+                result: &result,
+                files,
+                cache_stats,
+                store
+            })?
+        );
     } else {
         print_summary(&result, &files);
     }
     Ok(())
+}
+
+fn cache_label(status: CacheStatus) -> &'static str {
+    match status {
+        CacheStatus::Miss => "generated",
+        CacheStatus::HitMemory => "cache hit (memory)",
+        CacheStatus::HitShared => "cache hit (shared)",
+        CacheStatus::HitStore => "cache hit (store)",
+        CacheStatus::Coalesced => "shared with a concurrent request",
+    }
 }
 
 fn category(arg: CategoryArg) -> GarmentCategory {
@@ -77,7 +105,11 @@ fn category(arg: CategoryArg) -> GarmentCategory {
 
 /// The first image goes where `--out` says (with the format's extension); others get `-2`, `-3`.
 fn out_path(out: &std::path::Path, index: usize, ext: &str) -> PathBuf {
-    let suffix = if index == 0 { String::new() } else { format!("-{}", index + 1) };
+    let suffix = if index == 0 {
+        String::new()
+    } else {
+        format!("-{}", index + 1)
+    };
     sibling(out, &suffix, ext)
 }
 
@@ -98,7 +130,7 @@ fn print_summary(result: &TryOnResult, files: &[WrittenImage]) {
         "provider {} ({}) · {} · preprocess {} · provider {} · postprocess {} · total {} · key {}",
         result.provider,
         result.model,
-        if result.cache.is_hit() { "cache hit" } else { "generated" },
+        cache_label(result.cache),
         ms(t.preprocess),
         ms(t.provider),
         ms(t.postprocess),

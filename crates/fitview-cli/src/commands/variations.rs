@@ -28,18 +28,32 @@ pub async fn run(mut config: EngineConfig, args: VariationsArgs) -> anyhow::Resu
     let mut written = Vec::new();
     for style in styles {
         let slug = style.slug();
-        let result = engine.variations(input.clone(), style, args.samples, output.clone()).await?;
+        let result = engine
+            .variations(input.clone(), style, args.samples, output.clone())
+            .await?;
         let mut files = Vec::new();
         for (i, image) in result.images.iter().enumerate() {
-            let path = args.out.join(format!("{slug}-{}.{}", i + 1, image.format.extension()));
+            let path = args
+                .out
+                .join(format!("{slug}-{}.{}", i + 1, image.format.extension()));
             files.push(write_image(&path, image)?);
         }
         if !args.output.json {
             for file in &files {
-                println!("wrote {} ({}x{}) [{slug}]", file.path.display(), file.width, file.height);
+                println!(
+                    "wrote {} ({}x{}) [{slug}]",
+                    file.path.display(),
+                    file.width,
+                    file.height
+                );
             }
         }
-        written.push(Written { style: slug, provider: result.provider, model: result.model, files });
+        written.push(Written {
+            style: slug,
+            provider: result.provider,
+            model: result.model,
+            files,
+        });
     }
     if args.output.json {
         println!("{}", serde_json::to_string_pretty(&written)?);
@@ -53,7 +67,12 @@ fn styles(args: &VariationsArgs) -> Vec<Style> {
         SceneArg::Formal => Style::Formal,
         SceneArg::Party => Style::Party,
     });
-    let colors = args.color.iter().map(|c| Style::ColorVariant { color: c.clone() });
-    let backgrounds = args.background.iter().map(|b| Style::Background { description: b.clone() });
+    let colors = args
+        .color
+        .iter()
+        .map(|c| Style::ColorVariant { color: c.clone() });
+    let backgrounds = args.background.iter().map(|b| Style::Background {
+        description: b.clone(),
+    });
     scenes.chain(colors).chain(backgrounds).collect()
 }

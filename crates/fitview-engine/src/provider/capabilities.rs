@@ -28,12 +28,7 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// Checks a request's shape against these capabilities, naming the provider in the error.
-    pub fn check(
-        &self,
-        provider: &str,
-        categories: &[GarmentCategory],
-        samples: u8,
-    ) -> Result<()> {
+    pub fn check(&self, provider: &str, categories: &[GarmentCategory], samples: u8) -> Result<()> {
         let unsupported = |detail: String| Error::NotSupported {
             provider: provider.to_owned(),
             detail,

@@ -5,6 +5,9 @@
 //! Capability differences are parameters ([`Expectations`]), never forks of the suite.
 //! Not a stable part of the public API; enabled by the `conformance` feature.
 
+// Scenarios fail like assertions do: with a panic naming the provider and what was wrong.
+#![allow(clippy::panic)]
+
 use std::sync::Arc;
 
 use image::{Rgba, RgbaImage};
@@ -24,26 +27,36 @@ pub struct Expectations {
 impl Expectations {
     /// A provider that is deterministic for a given seed (mock, draft).
     pub fn seeded() -> Self {
-        Self { deterministic: true }
+        Self {
+            deterministic: true,
+        }
     }
 
     /// A provider whose output may differ between identical calls (generative HTTP models).
     pub fn nondeterministic() -> Self {
-        Self { deterministic: false }
+        Self {
+            deterministic: false,
+        }
     }
 }
 
-/// A plain studio-like person: light backdrop, a darker figure with a head, torso and legs.
+/// A plain studio-like person: light backdrop, a darker figure with a head on a neck, shoulders,
+/// arms hanging clear of the torso with bare hands, and legs.
 pub fn sample_person(canvas: (u32, u32)) -> RgbaImage {
     let (w, h) = canvas;
     RgbaImage::from_fn(w, h, |x, y| {
         let (fx, fy) = (x as f32 / w as f32, y as f32 / h as f32);
         let head = (fx - 0.5).powi(2) / 0.004 + (fy - 0.12).powi(2) / 0.004 < 1.0;
+        let neck = (0.47..0.53).contains(&fx) && (0.17..0.21).contains(&fy);
+        let shoulders = (0.30..0.70).contains(&fx) && (0.2..0.23).contains(&fy);
         let torso = (0.36..0.64).contains(&fx) && (0.2..0.55).contains(&fy);
-        let legs = ((0.38..0.48).contains(&fx) || (0.52..0.62).contains(&fx)) && (0.55..0.95).contains(&fy);
-        if head {
+        let arms = ((0.30..0.345).contains(&fx) || (0.655..0.70).contains(&fx))
+            && (0.2..0.5).contains(&fy);
+        let legs = ((0.38..0.48).contains(&fx) || (0.52..0.62).contains(&fx))
+            && (0.55..0.95).contains(&fy);
+        if head || neck || (arms && fy > 0.44) {
             Rgba([205, 160, 130, 255])
-        } else if torso || legs {
+        } else if torso || legs || shoulders || arms {
             Rgba([90, 90, 100, 255])
         } else {
             Rgba([232, 232, 230, 255])
@@ -59,7 +72,11 @@ pub fn sample_garment(canvas: (u32, u32)) -> RgbaImage {
         let body = (0.25..0.75).contains(&fx) && (0.15..0.9).contains(&fy);
         let sleeves = (0.1..0.9).contains(&fx) && (0.15..0.35).contains(&fy);
         if body || sleeves {
-            if (y / 16) % 2 == 0 { Rgba([200, 30, 40, 255]) } else { Rgba([240, 240, 240, 255]) }
+            if (y / 16) % 2 == 0 {
+                Rgba([200, 30, 40, 255])
+            } else {
+                Rgba([240, 240, 240, 255])
+            }
         } else {
             Rgba([0, 0, 0, 0])
         }
@@ -70,7 +87,10 @@ pub fn sample_garment(canvas: (u32, u32)) -> RgbaImage {
 pub fn sample_request(caps: &Capabilities, category: GarmentCategory) -> ProviderRequest {
     ProviderRequest {
         person: Arc::new(sample_person(caps.canvas)),
-        garments: vec![PreparedGarment { image: Arc::new(sample_garment(caps.canvas)), category }],
+        garments: vec![PreparedGarment {
+            image: Arc::new(sample_garment(caps.canvas)),
+            category,
+        }],
         person_landmarks: None,
         seed: caps.supports_seed.then_some(7),
         samples: 1,
@@ -90,12 +110,36 @@ fn pixels(image: &GeneratedImage) -> RgbaImage {
 pub fn capabilities_are_sane(provider: &dyn TryOnProvider) {
     let caps = provider.capabilities();
     assert!(!provider.name().is_empty(), "provider name is empty");
-    assert!(!provider.model().is_empty(), "{}: model id is empty", provider.name());
-    assert!(!provider.prompt_version().is_empty(), "{}: prompt version is empty", provider.name());
-    assert!(!caps.categories.is_empty(), "{}: supports no category", provider.name());
-    assert!(caps.max_garments >= 1 && caps.max_samples >= 1, "{}: {caps:?}", provider.name());
-    assert!(caps.canvas.0 >= 64 && caps.canvas.1 >= 64, "{}: canvas too small", provider.name());
-    assert!(caps.cost_per_image_usd >= 0.0, "{}: negative cost", provider.name());
+    assert!(
+        !provider.model().is_empty(),
+        "{}: model id is empty",
+        provider.name()
+    );
+    assert!(
+        !provider.prompt_version().is_empty(),
+        "{}: prompt version is empty",
+        provider.name()
+    );
+    assert!(
+        !caps.categories.is_empty(),
+        "{}: supports no category",
+        provider.name()
+    );
+    assert!(
+        caps.max_garments >= 1 && caps.max_samples >= 1,
+        "{}: {caps:?}",
+        provider.name()
+    );
+    assert!(
+        caps.canvas.0 >= 64 && caps.canvas.1 >= 64,
+        "{}: canvas too small",
+        provider.name()
+    );
+    assert!(
+        caps.cost_per_image_usd >= 0.0,
+        "{}: negative cost",
+        provider.name()
+    );
 }
 
 /// Every declared category yields at least one decodable image with the canvas's aspect.
@@ -106,12 +150,20 @@ pub async fn returns_images_for_every_category(provider: &dyn TryOnProvider) {
             .try_on(sample_request(&caps, category))
             .await
             .unwrap_or_else(|e| panic!("{}: {category} failed: {e}", provider.name()));
-        assert!(!out.images.is_empty(), "{}: {category} gave no image", provider.name());
+        assert!(
+            !out.images.is_empty(),
+            "{}: {category} gave no image",
+            provider.name()
+        );
         for image in &out.images {
             let px = pixels(image);
             let want = caps.canvas.0 as f64 / caps.canvas.1 as f64;
             let got = px.width() as f64 / px.height() as f64;
-            assert!((want - got).abs() < 0.02, "{}: aspect {got:.3}, canvas {want:.3}", provider.name());
+            assert!(
+                (want - got).abs() < 0.02,
+                "{}: aspect {got:.3}, canvas {want:.3}",
+                provider.name()
+            );
         }
     }
 }
@@ -122,23 +174,45 @@ pub async fn honours_the_sample_count(provider: &dyn TryOnProvider) {
     let samples = caps.max_samples.min(2);
     let mut request = sample_request(&caps, caps.categories[0]);
     request.samples = samples;
-    let out = provider.try_on(request).await.unwrap_or_else(|e| panic!("{}: {e}", provider.name()));
-    assert_eq!(out.images.len(), usize::from(samples), "{}: wrong number of images", provider.name());
+    let out = provider
+        .try_on(request)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", provider.name()));
+    assert_eq!(
+        out.images.len(),
+        usize::from(samples),
+        "{}: wrong number of images",
+        provider.name()
+    );
 }
 
 /// The same request twice gives byte-identical pixels.
 pub async fn is_deterministic(provider: &dyn TryOnProvider) {
     let caps = provider.capabilities();
     let request = sample_request(&caps, caps.categories[0]);
-    let a = provider.try_on(request.clone()).await.unwrap_or_else(|e| panic!("{e}"));
-    let b = provider.try_on(request).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(pixels(&a.images[0]), pixels(&b.images[0]), "{}: not deterministic", provider.name());
+    let a = provider
+        .try_on(request.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let b = provider
+        .try_on(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        pixels(&a.images[0]),
+        pixels(&b.images[0]),
+        "{}: not deterministic",
+        provider.name()
+    );
 }
 
 /// A category the provider does not declare is declined with `NotSupported`, not a broken image.
 pub async fn declines_undeclared_categories(provider: &dyn TryOnProvider) {
     let caps = provider.capabilities();
-    for category in GarmentCategory::ALL.into_iter().filter(|c| !caps.categories.contains(c)) {
+    for category in GarmentCategory::ALL
+        .into_iter()
+        .filter(|c| !caps.categories.contains(c))
+    {
         match provider.try_on(sample_request(&caps, category)).await {
             Err(Error::NotSupported { .. }) => {}
             other => panic!("{}: undeclared {category} gave {other:?}", provider.name()),

@@ -78,14 +78,20 @@ impl MockProvider {
 
     async fn begin_call(&self) -> Result<()> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let fault = self.faults.lock().ok().and_then(|mut queue| queue.pop_front());
+        let fault = self
+            .faults
+            .lock()
+            .ok()
+            .and_then(|mut queue| queue.pop_front());
         if !self.latency.is_zero() {
             tokio::time::sleep(self.latency).await;
         }
         match fault {
             None => Ok(()),
             Some(Fault::RateLimited(retry_after)) => Err(Error::RateLimited { retry_after }),
-            Some(Fault::Timeout) => Err(Error::Timeout { after: self.latency }),
+            Some(Fault::Timeout) => Err(Error::Timeout {
+                after: self.latency,
+            }),
             Some(Fault::Hang) => {
                 std::future::pending::<()>().await;
                 Ok(())
@@ -123,7 +129,9 @@ impl MockProvider {
 fn band(category: GarmentCategory) -> (f32, f32) {
     match category {
         GarmentCategory::Bottom | GarmentCategory::Lehenga => (0.50, 0.95),
-        GarmentCategory::OnePiece | GarmentCategory::Saree | GarmentCategory::SalwarKameez => (0.24, 0.9),
+        GarmentCategory::OnePiece | GarmentCategory::Saree | GarmentCategory::SalwarKameez => {
+            (0.24, 0.9)
+        }
         GarmentCategory::Kurta => (0.24, 0.7),
         GarmentCategory::Dupatta => (0.2, 0.6),
         _ => (0.24, 0.58),
@@ -153,7 +161,12 @@ fn compose(request: &ProviderRequest, sample: u8) -> RgbaImage {
         let target_h = ((bottom - top) * h as f32).max(1.0) as u32;
         let (gw, gh) = garment.image.dimensions();
         let target_w = ((gw as f32 * target_h as f32 / gh.max(1) as f32) as u32).clamp(1, w);
-        let scaled = imageops::resize(&*garment.image, target_w, target_h, imageops::FilterType::Triangle);
+        let scaled = imageops::resize(
+            &*garment.image,
+            target_w,
+            target_h,
+            imageops::FilterType::Triangle,
+        );
         let x = i64::from((w - target_w) / 2);
         imageops::overlay(&mut out, &scaled, x, (top * h as f32) as i64);
     }
@@ -172,14 +185,22 @@ fn stylize_image(image: &RgbaImage, style: &Style, sample: u8, seed: Option<u64>
         Style::ColorVariant { color } => {
             let h = blake3::hash(color.as_bytes());
             let b = h.as_bytes();
-            [i16::from(b[0] % 48) - 24, i16::from(b[1] % 48) - 24, i16::from(b[2] % 48) - 24]
+            [
+                i16::from(b[0] % 48) - 24,
+                i16::from(b[1] % 48) - 24,
+                i16::from(b[2] % 48) - 24,
+            ]
         }
         Style::Background { .. } => [0, 8, 16],
         #[allow(unreachable_patterns)]
         _ => [0, 0, 0],
     };
     let extra = tint(seed, sample);
-    let delta = [base[0] + extra[0] / 4, base[1] + extra[1] / 4, base[2] + extra[2] / 4];
+    let delta = [
+        base[0] + extra[0] / 4,
+        base[1] + extra[1] / 4,
+        base[2] + extra[2] / 4,
+    ];
     let mut out = image.clone();
     for px in out.pixels_mut() {
         shift_pixel(px, delta);
@@ -240,7 +261,12 @@ impl StyleProvider for MockProvider {
         self.begin_call().await?;
         let images = (0..request.samples.max(1))
             .map(|sample| {
-                GeneratedImage::Pixels(stylize_image(&request.image, &request.style, sample, request.seed))
+                GeneratedImage::Pixels(stylize_image(
+                    &request.image,
+                    &request.style,
+                    sample,
+                    request.seed,
+                ))
             })
             .collect();
         Ok(ProviderOutput {
@@ -267,7 +293,8 @@ mod tests {
             Fault::Refusal("IMAGE_SAFETY".into()),
             Fault::RateLimited(None),
         ]);
-        let request = conformance::sample_request(&TryOnProvider::capabilities(&mock), GarmentCategory::Top);
+        let request =
+            conformance::sample_request(&TryOnProvider::capabilities(&mock), GarmentCategory::Top);
         let first = mock.try_on(request.clone()).await.unwrap_err();
         assert!(matches!(first, Error::ContentPolicy { reason } if reason == "IMAGE_SAFETY"));
         let second = mock.try_on(request.clone()).await.unwrap_err();
@@ -283,10 +310,17 @@ mod tests {
         let mut outputs = Vec::new();
         for style in [Style::Casual, Style::Formal, Style::Party] {
             let out = mock
-                .stylize(StyleRequest { image: image.clone(), style, samples: 1, seed: None })
+                .stylize(StyleRequest {
+                    image: image.clone(),
+                    style,
+                    samples: 1,
+                    seed: None,
+                })
                 .await
                 .unwrap();
-            let GeneratedImage::Pixels(px) = &out.images[0] else { panic!("pixels expected") };
+            let GeneratedImage::Pixels(px) = &out.images[0] else {
+                panic!("pixels expected")
+            };
             outputs.push(px.get_pixel(0, 0).0);
         }
         assert_ne!(outputs[0], outputs[1]);

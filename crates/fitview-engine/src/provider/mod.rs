@@ -8,8 +8,14 @@
 mod capabilities;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod draft;
+pub mod gemini;
+pub mod grok;
+mod http;
+mod inline;
 pub mod mock;
 mod registry;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -18,6 +24,7 @@ use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
 pub use capabilities::Capabilities;
+pub use http::Secret;
 pub use registry::{ProviderRegistry, ProviderSettings};
 
 use crate::error::Result;
@@ -120,7 +127,13 @@ impl Style {
 fn slugify(text: &str) -> String {
     let slug: String = text
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     slug.trim_matches('-').chars().take(40).collect()
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::draft::DraftProvider;
 use super::mock::MockProvider;
 use super::{StyleProvider, TryOnProvider};
 use crate::error::{Error, Result};
@@ -21,6 +22,8 @@ pub struct ProviderSettings {
     /// API key; when absent, providers read their usual environment variable.
     #[serde(skip_serializing)]
     pub api_key: Option<String>,
+    /// Latency of every `mock` provider call in milliseconds (benchmarks and demos of batches).
+    pub mock_latency_ms: Option<u64>,
 }
 
 impl fmt::Debug for ProviderSettings {
@@ -29,6 +32,7 @@ impl fmt::Debug for ProviderSettings {
             .field("model", &self.model)
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("mock_latency_ms", &self.mock_latency_ms)
             .finish()
     }
 }
@@ -61,8 +65,17 @@ impl ProviderRegistry {
     /// The registry of every provider built into FitView.
     pub fn with_builtins() -> Self {
         let mut registry = Self::new();
-        registry.register_try_on("mock", |_| Ok(Arc::new(MockProvider::new())));
-        registry.register_style("mock", |_| Ok(Arc::new(MockProvider::new())));
+        registry.register_try_on("draft", |_| Ok(Arc::new(DraftProvider::new())));
+        registry.register_try_on("mock", |settings| Ok(Arc::new(mock_from(settings))));
+        registry.register_try_on(
+            super::gemini::NanoBananaProvider::NAME,
+            super::gemini::NanoBananaProvider::from_settings,
+        );
+        registry.register_style("mock", |settings| Ok(Arc::new(mock_from(settings))));
+        registry.register_style(
+            super::grok::GrokProvider::NAME,
+            super::grok::GrokProvider::from_settings,
+        );
         registry
     }
 
@@ -95,21 +108,40 @@ impl ProviderRegistry {
     }
 
     /// Builds the try-on provider called `name`.
-    pub fn try_on(&self, name: &str, settings: &ProviderSettings) -> Result<Arc<dyn TryOnProvider>> {
-        let factory = self.try_on.get(name).ok_or_else(|| unknown(name, self.try_on_names()))?;
+    pub fn try_on(
+        &self,
+        name: &str,
+        settings: &ProviderSettings,
+    ) -> Result<Arc<dyn TryOnProvider>> {
+        let factory = self
+            .try_on
+            .get(name)
+            .ok_or_else(|| unknown(name, self.try_on_names()))?;
         factory(settings)
     }
 
     /// Builds the style provider called `name`.
     pub fn style(&self, name: &str, settings: &ProviderSettings) -> Result<Arc<dyn StyleProvider>> {
-        let factory = self.style.get(name).ok_or_else(|| unknown(name, self.style_names()))?;
+        let factory = self
+            .style
+            .get(name)
+            .ok_or_else(|| unknown(name, self.style_names()))?;
         factory(settings)
     }
 }
 
+/// The `mock` provider as the settings describe it.
+fn mock_from(settings: &ProviderSettings) -> MockProvider {
+    let latency = std::time::Duration::from_millis(settings.mock_latency_ms.unwrap_or(0));
+    MockProvider::new().with_latency(latency)
+}
+
 fn unknown(name: &str, known: Vec<&str>) -> Error {
     Error::Config {
-        problems: vec![format!("unknown provider `{name}` (known: {})", known.join(", "))],
+        problems: vec![format!(
+            "unknown provider `{name}` (known: {})",
+            known.join(", ")
+        )],
     }
 }
 
@@ -120,16 +152,23 @@ mod tests {
     #[test]
     fn resolves_builtins_and_names_the_known_ones_on_a_typo() {
         let registry = ProviderRegistry::with_builtins();
-        let mock = registry.try_on("mock", &ProviderSettings::default()).unwrap();
+        let mock = registry
+            .try_on("mock", &ProviderSettings::default())
+            .unwrap();
         assert_eq!(mock.name(), "mock");
-        let err = registry.try_on("nano-bananna", &ProviderSettings::default()).unwrap_err();
+        let err = registry
+            .try_on("nano-bananna", &ProviderSettings::default())
+            .unwrap_err();
         assert_eq!(err.code(), "config");
         assert!(err.to_string().contains("known: mock"), "{err}");
     }
 
     #[test]
     fn debug_never_shows_the_key() {
-        let settings = ProviderSettings { api_key: Some("sk-secret".into()), ..Default::default() };
+        let settings = ProviderSettings {
+            api_key: Some("sk-secret".into()),
+            ..Default::default()
+        };
         assert!(!format!("{settings:?}").contains("sk-secret"));
     }
 }

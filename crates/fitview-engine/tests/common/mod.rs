@@ -27,7 +27,11 @@ pub fn garment(width: u32, height: u32) -> RgbImage {
         let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
         let body = (0.3..0.7).contains(&fx) && (0.15..0.9).contains(&fy);
         let sleeves = (0.12..0.88).contains(&fx) && (0.15..0.35).contains(&fy);
-        if body || sleeves { Rgb([190, 30, 40]) } else { Rgb([255, 255, 255]) }
+        if body || sleeves {
+            Rgb([190, 30, 40])
+        } else {
+            Rgb([255, 255, 255])
+        }
     })
 }
 
@@ -51,7 +55,12 @@ pub fn decode(bytes: &[u8]) -> RgbaImage {
 
 pub fn mean_abs_diff(a: &RgbaImage, b: &RgbaImage) -> f64 {
     assert_eq!(a.dimensions(), b.dimensions());
-    let total: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
     total as f64 / a.as_raw().len() as f64
 }
 

@@ -90,9 +90,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/v1/models",
-            get(models::list)
-                .post(models::create)
-                .layer(upload_limit.clone()),
+            get(models::list).post(models::create).layer(upload_limit),
         )
         .route(
             "/api/v1/models/{id}",

@@ -129,13 +129,13 @@ async fn read_persons(
 ) -> HashMap<usize, Result<Bytes, String>> {
     let mut persons = HashMap::new();
     for item in items {
-        if !persons.contains_key(&item.model) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = persons.entry(item.model) {
             let path = &manifest.models[item.model].image;
             let bytes = tokio::fs::read(path)
                 .await
                 .map(Bytes::from)
                 .map_err(|e| format!("{}: {e}", path.display()));
-            persons.insert(item.model, bytes);
+            slot.insert(bytes);
         }
     }
     persons

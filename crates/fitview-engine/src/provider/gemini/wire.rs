@@ -480,8 +480,10 @@ mod tests {
         };
         let not_base64 = part("%%%");
         let not_image = part("PGh0bWw+PC9odG1sPg==");
-        let mut tight = Limits::default();
-        tight.max_input_bytes = 16;
+        let tight = Limits {
+            max_input_bytes: 16,
+            ..Limits::default()
+        };
         let big = parse_response(&fixture("success_gemini3_thoughts"), &tight);
         for (what, out) in [
             (
