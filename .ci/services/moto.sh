@@ -4,12 +4,12 @@
 # AWS_* variables below (endpoint, plain HTTP, dummy credentials).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-if ! command -v moto_server >/dev/null 2>&1; then
+if ! python3 -c 'import moto.server, flask' >/dev/null 2>&1; then
   python3 -m pip install --quiet 'moto[server]'
 fi
 PORT=5000
 if ! curl -fsS "http://127.0.0.1:$PORT/moto-api/" >/dev/null 2>&1; then
-  nohup moto_server -H 127.0.0.1 -p "$PORT" >/tmp/fitview-moto.log 2>&1 &
+  nohup python3 -m moto.server -H 127.0.0.1 -p "$PORT" >/tmp/fitview-moto.log 2>&1 &
 fi
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$PORT/moto-api/" >/dev/null 2>&1 && break

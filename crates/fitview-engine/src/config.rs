@@ -39,7 +39,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            provider: "mock".to_owned(),
+            provider: "draft".to_owned(),
             style_provider: "mock".to_owned(),
             providers: ProviderSettings::default(),
             limits: Limits::default(),

@@ -12,7 +12,11 @@
 //! ```
 //! use fitview_engine::{Engine, TryOnRequest, provider::mock::MockProvider};
 //! # fn photo(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
-//! #     let img = image::RgbImage::from_pixel(w, h, image::Rgb(rgb));
+//! #     // A coloured block in the middle of a white studio backdrop.
+//! #     let img = image::RgbImage::from_fn(w, h, |x, y| {
+//! #         let inside = x > w / 4 && x < 3 * w / 4 && y > h / 5 && y < 4 * h / 5;
+//! #         image::Rgb(if inside { rgb } else { [255, 255, 255] })
+//! #     });
 //! #     let mut out = std::io::Cursor::new(Vec::new());
 //! #     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
 //! #     out.into_inner()

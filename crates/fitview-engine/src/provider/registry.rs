@@ -160,7 +160,10 @@ mod tests {
             .try_on("nano-bananna", &ProviderSettings::default())
             .unwrap_err();
         assert_eq!(err.code(), "config");
-        assert!(err.to_string().contains("known: mock"), "{err}");
+        assert!(
+            err.to_string().contains("known: ") && err.to_string().contains("mock"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl<'a> Scene<'a> {
         let radius = ((0.25 * unit) as usize).max(3);
         let shading = shading(&body.small, &body.alpha, radius, s);
         let sil: Vec<f32> = body.alpha.iter().map(|&a| f32::from(a) / 255.0).collect();
-        let near_radius = ((0.06 * unit) as usize).max(2);
+        let near_radius = ((0.12 * unit) as usize).max(2);
         let near = box_blur(&sil, w, h, near_radius)
             .into_iter()
             .map(|v| (v * 3.0).min(1.0))
@@ -107,8 +107,15 @@ fn along_arm(arm: &Arm, p: P) -> (f32, f32) {
     )
 }
 
-/// What part of an arm `p` is on: `Some(true)` for the hand, `Some(false)` for the rest.
+/// What part of an arm `p` is on: `Some(true)` for the hand, `Some(false)` for the rest. Points
+/// inside the torso's edges are never on an arm.
 fn on_arm(body: &Body, p: P) -> Option<bool> {
+    if body
+        .torso_at(p[1])
+        .is_some_and(|(l, r)| p[0] > l + 1.0 && p[0] < r - 1.0)
+    {
+        return None;
+    }
     body.arms.iter().flatten().find_map(|arm| {
         let (t, d) = along_arm(arm, p);
         (d < arm.half_width * 1.7 && t > 0.0 && t < arm.length + arm.half_width)
@@ -146,10 +153,7 @@ pub(crate) fn dress(
     let mut cover = vec![0f32; bw * (y1 + 1 - y0)];
     for y in y0..=y1 {
         let yf = y as f32;
-        let band = fit
-            .torso_band_from
-            .filter(|&from| yf > from)
-            .and_then(|_| body.torso_at(yf));
+        let behind_arms = fit.torso_band_from.is_some_and(|from| yf > from);
         let clip = fit.clip_to_body && yf < fit.free_below;
         for x in x0..=x1 {
             let p = map.at(x, y);
@@ -165,12 +169,10 @@ pub(crate) fn dress(
             if clip {
                 alpha *= scene.near.at(xf, yf);
             }
-            if let Some((l, r)) = band
-                && !shape.is_sleeve(p[0], p[1])
+            // The garment's body goes behind the arms; its sleeves over them.
+            if behind_arms && on_arm(body, [xf, yf]) == Some(false) && !shape.is_sleeve(p[0], p[1])
             {
-                let e = 0.05 * (r - l) + 2.0;
-                alpha *=
-                    ((xf - (l - e)) * 0.5).clamp(0.0, 1.0) * (((r + e) - xf) * 0.5).clamp(0.0, 1.0);
+                alpha *= 1.0 - scene.silhouette.at(xf, yf);
             }
             let i = (y - y0) * bw + (x - x0);
             cover[i] = alpha;

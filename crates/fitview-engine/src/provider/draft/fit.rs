@@ -378,8 +378,16 @@ fn fit_top(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs, long: bool) -> Op
     let c = (bl + br) * 0.5;
     pairs.add([c - hem_half, hem_y], ghem[0]);
     pairs.add([c + hem_half, hem_y], ghem[1]);
-    for y in [f.waist_y(), hip_y] {
-        if y > ua_y + 0.15 * f.unit && y < hem_y - 0.15 * f.unit {
+    // Pins down the sides at the waist, the hips and in between, so the sleeves' turn cannot drag
+    // the body's sides inward.
+    let mut rows: Vec<f32> = [0.15, 0.35, 0.55, 0.75, 0.9]
+        .iter()
+        .map(|t| lerp(ua_y, hem_y, *t))
+        .collect();
+    rows.retain(|y| (y - f.waist_y()).abs() > 0.1 * f.unit && (y - hip_y).abs() > 0.1 * f.unit);
+    rows.extend([f.waist_y(), hip_y]);
+    for y in rows {
+        if y > ua_y + 0.1 * f.unit && y < hem_y - 0.1 * f.unit {
             let t = (y - ua_y) / (hem_y - ua_y);
             let gy = lerp(gua_y, ghem_y, t);
             let (gl, gr) = g.sides_at(gy)?;
@@ -391,9 +399,11 @@ fn fit_top(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs, long: bool) -> Op
         free_below: f32::MAX,
         clip_to_body: true,
         torso_band_from: Some(ua_y),
+        // The new top's hem is at or below the hips, so an old top ends under it: the torso is
+        // bared only where the new top leaves gaps, and not near the hem, where old bottoms begin.
         replaces: Replaces {
             arms: true,
-            torso: Some((f.neck[1], hem_y)),
+            torso: Some((f.neck[1], hem_y - 0.4 * f.unit)),
             legs_from: None,
         },
     })

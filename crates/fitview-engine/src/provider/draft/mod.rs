@@ -87,15 +87,6 @@ impl DraftProvider {
                 other => other,
             })?;
             let fit = fit::fit(&body, &shape)?;
-            if std::env::var_os("DRAFT_DEBUG").is_some() {
-                eprintln!(
-                    "arms {:?}\nshape sl {:?} ua {:?} sh {:?}",
-                    body.arms, shape.sleeves, shape.underarms, shape.shoulders
-                );
-                for (t, s) in fit.targets.iter().zip(&fit.sources) {
-                    eprintln!("  {t:?} <- {s:?}");
-                }
-            }
             let tps = warp::Tps::fit(&fit.targets, &fit.sources)
                 .ok_or_else(|| Error::internal("draft: degenerate garment landmarks"))?;
             let map = warp::GridMap::new(&tps, out.width(), out.height());

@@ -574,8 +574,14 @@ fn measure(mask: &Mask) -> Option<Measured> {
                         .min_by(|a, b| run_distance(*a, edge).total_cmp(&run_distance(*b, edge)))
                 }
                 (None, None) => None,
+                // Follow the same arm: near its last centre and no wider than it was (a hand
+                // ending beside a thigh must not hand the track over to the leg).
                 (Some(t), _) => {
-                    nearest_run(&runs, t).filter(|r| run_distance(*r, t) < 0.5 * r.width() + 2.0)
+                    let width = samples.last().map_or(f32::MAX, |s| 2.0 * s.2);
+                    nearest_run(&runs, t).filter(|r| {
+                        run_distance(*r, t) < 0.5 * width.min(r.width()) + 2.0
+                            && r.width() <= 1.5 * width + 3.0
+                    })
                 }
             };
             let Some(run) = candidate else {
@@ -819,4 +825,40 @@ fn round1(v: f32) -> f64 {
 
 fn round2(v: f32) -> f64 {
     (f64::from(v) * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Limits;
+
+    #[test]
+    fn arms_are_found_on_every_fixture_person() {
+        for spec in fitview_fixtures::person_specs() {
+            let path = format!(
+                "{}/../../fixtures/persons/{}.jpg",
+                env!("CARGO_MANIFEST_DIR"),
+                spec.id
+            );
+            let prepared = crate::pipeline::prepare_person(
+                &std::fs::read(path).unwrap(),
+                &Limits::default(),
+                (1024, 1024),
+                None,
+            )
+            .unwrap();
+            let body = analyse(&prepared.canvas, None).unwrap();
+            for (k, arm) in body.arms.iter().enumerate() {
+                let arm = arm.unwrap_or_else(|| panic!("{}: arm {k} not found", spec.id));
+                // Hanging arms, a little outward, reaching at least the hips.
+                let side = if k == 0 { -1.0 } else { 1.0 };
+                assert!(
+                    arm.dir[0] * side > 0.05 && arm.dir[0] * side < 0.4,
+                    "{}: {arm:?}",
+                    spec.id
+                );
+                assert!(arm.length > 2.0 * body.head_unit, "{}: {arm:?}", spec.id);
+            }
+        }
+    }
 }
