@@ -3,7 +3,7 @@
 //! The traits are the whole contract a provider implements. They are object-safe
 //! (`Arc<dyn TryOnProvider>`), so the engine picks a provider from configuration at run time.
 //! Retries, deadlines, caching and post-processing are the engine's job, not the provider's: a
-//! provider makes one attempt and reports what happened as a typed [`Error`].
+//! provider makes one attempt and reports what happened as a typed [`Error`](crate::Error).
 
 mod capabilities;
 #[cfg(any(test, feature = "conformance"))]

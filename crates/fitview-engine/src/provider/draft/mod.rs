@@ -2,13 +2,13 @@
 //!
 //! Classical 2D try-on in four steps, each in its own file:
 //!
-//! 1. [`person`]: segment the person from a plain studio backdrop and estimate body landmarks
+//! 1. `person`: segment the person from a plain studio backdrop and estimate body landmarks
 //!    from the silhouette (retailer-supplied landmarks take precedence);
-//! 2. [`garment`]: read the garment's category (for `auto`) and its landmarks from its matte;
-//! 3. [`fit`] and [`warp`]: pin garment landmarks to body points and warp the garment with a
+//! 2. `garment`: read the garment's category (for `auto`) and its landmarks from its matte;
+//! 3. `fit` and `warp`: pin garment landmarks to body points and warp the garment with a
 //!    thin-plate spline (an inverse map precomputed on a grid, sampled bilinearly);
-//! 4. [`compose`]: bare what the old clothes showed outside the new garment, draw the garment
-//!    with the person's shading ([`shading`]) and soft edges, keep head, hair and hands.
+//! 4. `compose`: bare what the old clothes showed outside the new garment, draw the garment
+//!    with the person's shading (`shading`) and soft edges, keep head, hair and hands.
 //!
 //! The output is deterministic (same inputs, same bytes) and takes a few tens of milliseconds on
 //! one core for a 1024² canvas. When it cannot find a person (a busy background, no figure) or a
