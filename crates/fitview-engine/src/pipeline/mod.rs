@@ -70,19 +70,7 @@ pub fn prepare_person(
         canvas_height = canvas.1
     )
     .entered();
-    check_canvas(canvas)?;
-    let start = Instant::now();
-    let (info, img) =
-        decode::decode_for(bytes, limits, |w, h| resize::contain_size((w, h), canvas))?;
-    debug!(
-        stage = "decode",
-        format = info.format.name(),
-        width = info.width,
-        height = info.height,
-        decoded_width = img.width(),
-        decoded_height = img.height(),
-        elapsed_ms = ms(start),
-    );
+    let (info, img) = decode_for_canvas(bytes, limits, canvas)?;
     let start = Instant::now();
     let [r, g, b] = background
         .or_else(|| matte::estimate_backdrop(&img))
@@ -104,16 +92,13 @@ pub fn prepare_person(
     })
 }
 
-/// Decodes a garment photo, cuts it out of its backdrop ([`matte_garment`]), crops it to its
-/// bounding box plus a small margin and fits it (Contain) into `canvas` on transparent.
-pub fn prepare_garment(bytes: &[u8], limits: &Limits, canvas: (u32, u32)) -> Result<RgbaImage> {
-    let _span = tracing::debug_span!(
-        "pipeline.prepare_garment",
-        input_bytes = bytes.len(),
-        canvas_width = canvas.0,
-        canvas_height = canvas.1
-    )
-    .entered();
+/// Checks the canvas, then decodes `bytes` at no more than the size needed to fill it (DCT-scaled
+/// for JPEG), logging the decode stage. Shared by the person and garment preparations.
+fn decode_for_canvas(
+    bytes: &[u8],
+    limits: &Limits,
+    canvas: (u32, u32),
+) -> Result<(ImageInfo, RgbaImage)> {
     check_canvas(canvas)?;
     let start = Instant::now();
     let (info, img) =
@@ -127,6 +112,20 @@ pub fn prepare_garment(bytes: &[u8], limits: &Limits, canvas: (u32, u32)) -> Res
         decoded_height = img.height(),
         elapsed_ms = ms(start),
     );
+    Ok((info, img))
+}
+
+/// Decodes a garment photo, cuts it out of its backdrop ([`matte_garment`]), crops it to its
+/// bounding box plus a small margin and fits it (Contain) into `canvas` on transparent.
+pub fn prepare_garment(bytes: &[u8], limits: &Limits, canvas: (u32, u32)) -> Result<RgbaImage> {
+    let _span = tracing::debug_span!(
+        "pipeline.prepare_garment",
+        input_bytes = bytes.len(),
+        canvas_width = canvas.0,
+        canvas_height = canvas.1
+    )
+    .entered();
+    let (_, img) = decode_for_canvas(bytes, limits, canvas)?;
     let start = Instant::now();
     let matted = matte::matte_garment(&img)?;
     let Some(bbox) = opaque_bounds(&matted) else {
