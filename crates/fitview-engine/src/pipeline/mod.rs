@@ -1,10 +1,10 @@
 //! The image pipeline: everything between encoded bytes and the provider's canvas, and back.
 //!
-//! - [`decode`]: the only place bytes become pixels, with every limit checked from the header first;
+//! - [`decode`](mod@decode): the only place bytes become pixels, with every limit checked from the header first;
 //! - [`resize`]: SIMD resampling and fitting into a canvas;
 //! - [`matte`]: cutting a garment out of its studio backdrop;
 //! - [`color`] and [`sharpen`]: optional finishing of results;
-//! - [`encode`]: WebP, JPEG and PNG output and thumbnails, always re-encoded.
+//! - [`encode`](mod@encode): WebP, JPEG and PNG output and thumbnails, always re-encoded.
 //!
 //! The three functions here are what the engine calls, each on a blocking thread: they are
 //! synchronous and CPU-bound. Each logs one `tracing` debug span with sizes and per-stage

@@ -1,11 +1,11 @@
 //! `nano-banana`: virtual try-on with Google's Gemini image models ("Nano Banana") over the
 //! Gemini API's `models/{model}:generateContent`.
 //!
-//! - [`wire`]: request body, response and error parsing (pure, tested on recorded bodies);
-//! - [`prompts`]: the versioned try-on prompt templates;
-//! - [`models`]: default model ids and price estimates;
+//! - `wire`: request body, response and error parsing (pure, tested on recorded bodies);
+//! - `prompts`: the versioned try-on prompt templates;
+//! - `models`: default model ids and price estimates;
 //! - this file: configuration and the transport (one HTTP call per sample, through the shared
-//!   [`HttpClient`](super::http) with its throttle and response cap).
+//!   `HttpClient` with its throttle and response cap).
 //!
 //! The same code reaches the Gemini API (`x-goog-api-key`), a proxy or a local fake (any base
 //! URL), and the Vertex AI form of the endpoint (a base URL ending in `.../publishers/google`,

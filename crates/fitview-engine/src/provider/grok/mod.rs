@@ -1,7 +1,7 @@
 //! `grok`: style variations of a finished try-on with xAI's Grok Imagine image models.
 //!
-//! - [`wire`]: request body, response and error parsing (pure, tested on recorded bodies);
-//! - [`prompts`]: the versioned style templates;
+//! - `wire`: request body, response and error parsing (pure, tested on recorded bodies);
+//! - `prompts`: the versioned style templates;
 //! - this file: configuration and the transport (`/v1/images/edits` with the try-on photo as
 //!   the input image, so person and garment are kept; `/v1/images/generations` for scenes that
 //!   need no input), through the shared HTTP client with its throttle and response cap.
