@@ -1,17 +1,10 @@
 #!/usr/bin/env bash
 # Redis for the shared cache layer's tests (fitview-engine feature `redis`,
 # crates/fitview-engine/tests/redis.rs, crates/fitview-cli/tests/cache.rs).
-# Installs Debian's redis-server if missing, starts it on 127.0.0.1:6379 (unless one answers
+# Starts redis-server (installed by .ci/debian-packages.sh) on 127.0.0.1:6379 (unless one answers
 # there already) and tells the tests where it is. The tests that kill Redis start their own.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-if ! command -v redis-server >/dev/null 2>&1; then
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
-fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes
 fi
