@@ -1,8 +1,9 @@
 //! A fake of the Gemini API's `generateContent` with image output.
 //!
 //! What it checks and answers follows `docs/providers.md` ("What the fakes mimic"):
-//! the key (`x-goog-api-key`, `?key=` or, on Vertex AI paths, a bearer token; a bad key is 400
-//! `INVALID_ARGUMENT` with `ErrorInfo.reason = API_KEY_INVALID`, as Google answers), the model
+//! the key (`x-goog-api-key` or `?key=`; a bad key is 400 `INVALID_ARGUMENT` with
+//! `ErrorInfo.reason = API_KEY_INVALID`, as Google answers; on Vertex AI project paths only
+//! `Authorization: Bearer`, an API key there is 401 `UNAUTHENTICATED`), the model
 //! (unknown or retired ids are 404 `NOT_FOUND` with the recorded message), the body (camelCase
 //! or snake_case field names, unknown names rejected like the real API, base64 in either
 //! alphabet, image MIME types, at most 14 images, `imageSize` with an upper-case K, a known
@@ -17,6 +18,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -162,6 +164,10 @@ impl FakeGemini {
     ) -> std::io::Result<FakeServer<GeminiScenario>> {
         let shared = Arc::new(Shared::new(scenario, key));
         let router = Router::new()
+            .route(
+                crate::RECORDED_REQUESTS_PATH,
+                get(crate::server::recorded_requests::<GeminiScenario>),
+            )
             .fallback(handle)
             .layer(DefaultBodyLimit::max(MAX_BODY))
             .with_state(shared.clone());
@@ -182,7 +188,9 @@ async fn handle(State(shared): AppState, uri: Uri, headers: HeaderMap, body: Byt
             .map(str::to_owned),
     });
     let path = uri.path();
-    let vertex = path.contains("/publishers/google/models/");
+    // Vertex AI's project form; its "express mode" path (`/v1/publishers/google/models/...`,
+    // no project) takes an API key like the Gemini API.
+    let vertex = path.contains("/projects/") && path.contains("/publishers/google/models/");
     if let Some(failure) = check_key(&shared.key, &headers, uri.query(), vertex) {
         return failure;
     }
@@ -233,7 +241,20 @@ fn check_key(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if vertex && header_key.is_none() {
+    if vertex {
+        // Vertex AI's project paths take OAuth access tokens only; an API key, in the header or
+        // the query, is refused whatever its value (as `aiplatform.googleapis.com` does).
+        if header_key.is_some() || query_key.is_some() {
+            return Some(status_error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "API keys are not supported by this API. Expected OAuth2 access token or other authentication credentials that assert a principal. See https://cloud.google.com/docs/authentication",
+                vec![
+                    json!({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "CREDENTIALS_MISSING",
+                            "domain": "googleapis.com", "metadata": {"service": "aiplatform.googleapis.com", "method": "google.cloud.aiplatform.v1.PredictionService.GenerateContent"}}),
+                ],
+            ));
+        }
         return (bearer != Some(key)).then(|| {
             status_error(
                 StatusCode::UNAUTHORIZED,

@@ -10,7 +10,9 @@
 //!
 //! Each test picks what the fake does with a scenario, given at start, queued for the next
 //! requests ([`FakeServer::push`]) or named per request in an `x-fake-scenario` header. The
-//! servers listen on loopback on a free port; dropping the [`FakeServer`] stops it.
+//! servers listen on loopback on a free port; dropping the [`FakeServer`] stops it. Every
+//! request is recorded: [`FakeServer::requests`] in process, `GET` [`RECORDED_REQUESTS_PATH`]
+//! over HTTP (the official-SDK oracles in `oracles/` read FitView's request bodies there).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -27,7 +29,7 @@ mod picture;
 mod server;
 pub mod xai;
 
-pub use server::{FakeServer, RecordedRequest};
+pub use server::{FakeServer, RECORDED_REQUESTS_PATH, RecordedRequest};
 
 /// The API key the fakes accept unless told otherwise.
 pub const TEST_KEY: &str = "fitview-test-key";

@@ -48,7 +48,11 @@ async fn main() -> anyhow::Result<()> {
         gemini.base_url()
     );
     println!("xAI fake:    {}   (XAI_API_KEY={key})", xai.base_url());
-    println!("Per request, an `x-fake-scenario` header picks another behaviour. Ctrl-C stops.");
+    println!(
+        "Per request, an `x-fake-scenario` header picks another behaviour; GET {} on either \
+         lists the requests it received. Ctrl-C stops.",
+        fitview_fakes::RECORDED_REQUESTS_PATH
+    );
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;

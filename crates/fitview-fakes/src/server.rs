@@ -6,10 +6,17 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
-use axum::http::HeaderMap;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// `GET` here answers every request the fake recorded, as JSON (see `recorded_requests`), so
+/// a process outside the test (the SDK oracles) can check what FitView sent. Not a path of the
+/// real APIs; requests to it are not recorded.
+pub const RECORDED_REQUESTS_PATH: &str = "/_fake/requests";
 
 /// One request as the fake received it (auth headers left out).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RecordedRequest {
     /// Path and query.
     pub path: String,
@@ -56,6 +63,35 @@ impl<S: Clone + FromStr> Shared<S> {
 
     pub(crate) fn record(&self, request: RecordedRequest) {
         lock(&self.requests).push(request);
+    }
+}
+
+impl RecordedRequest {
+    /// As JSON: `{"path", "content_type", "body"}` (`body` is `null` when it was not JSON).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "path": self.path,
+            "content_type": self.content_type,
+            "body": self.body,
+        })
+    }
+}
+
+/// The handler of [`RECORDED_REQUESTS_PATH`]: a JSON array of every recorded request, oldest
+/// first.
+pub(crate) async fn recorded_requests<S>(State(shared): State<Arc<Shared<S>>>) -> Response {
+    let all: Vec<serde_json::Value> = lock(&shared.requests)
+        .iter()
+        .map(RecordedRequest::to_json)
+        .collect();
+    match serde_json::to_vec(&all) {
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 

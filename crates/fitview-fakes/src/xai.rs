@@ -17,6 +17,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
@@ -74,6 +75,10 @@ pub enum XaiScenario {
     Slow(Duration),
     /// Sends half the body, then drops the connection.
     DroppedConnection,
+    /// 200 whose JSON body is cut in half (the `Content-Length` matches the cut body).
+    TruncatedJson,
+    /// Success whose body is padded (in `revised_prompt`) to at least this many bytes.
+    Oversized(usize),
 }
 
 impl FromStr for XaiScenario {
@@ -91,6 +96,7 @@ impl FromStr for XaiScenario {
             "internal" => Self::ServerError,
             "slow" => Self::Slow(Duration::from_secs(2)),
             "dropped" => Self::DroppedConnection,
+            "truncated" => Self::TruncatedJson,
             other => return Err(format!("unknown xAI fake scenario `{other}`")),
         })
     }
@@ -114,6 +120,10 @@ impl FakeXai {
     ) -> std::io::Result<FakeServer<XaiScenario>> {
         let shared = Arc::new(Shared::new(scenario, key));
         let router = Router::new()
+            .route(
+                crate::RECORDED_REQUESTS_PATH,
+                get(crate::server::recorded_requests::<XaiScenario>),
+            )
             .fallback(handle)
             .layer(DefaultBodyLimit::max(50 * 1024 * 1024))
             .with_state(shared.clone());
@@ -343,6 +353,18 @@ async fn respond(scenario: XaiScenario, request: Checked) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({"error": {"message": "The server had an error while processing your request.", "type": "server_error", "code": "internal_error"}}),
         ),
+        XaiScenario::TruncatedJson => {
+            let full = serde_json::to_vec(&images(&request, "")).unwrap_or_default();
+            let cut = full[..full.len() / 2].to_vec();
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], cut).into_response()
+        }
+        XaiScenario::Oversized(bytes) => {
+            let mut body = images(&request, "");
+            if let Some(first) = body["data"].get_mut(0) {
+                first["revised_prompt"] = json!("x".repeat(bytes));
+            }
+            json_response(StatusCode::OK, body)
+        }
         XaiScenario::DroppedConnection => {
             let full = serde_json::to_vec(&images(&request, "")).unwrap_or_default();
             let half = Bytes::from(full[..full.len() / 2].to_vec());

@@ -182,7 +182,6 @@ async fn a_wrong_key_an_unknown_model_and_a_huge_answer_are_reported_without_sec
 }
 
 #[tokio::test]
-#[ignore = "the fake accepts x-goog-api-key on the Vertex path, so the negative half fails; fix the fake (issue 7)"]
 async fn a_jpeg_declared_as_png_is_sniffed_and_vertex_paths_use_a_bearer_token() {
     let fake = FakeGemini::start(GeminiScenario::JpegDeclaredPng)
         .await

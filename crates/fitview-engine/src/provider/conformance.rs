@@ -12,7 +12,10 @@ use std::sync::Arc;
 
 use image::{Rgba, RgbaImage};
 
-use super::{Capabilities, GeneratedImage, PreparedGarment, ProviderRequest, TryOnProvider};
+use super::{
+    Capabilities, GeneratedImage, PreparedGarment, ProviderRequest, Style, StyleProvider,
+    StyleRequest, TryOnProvider,
+};
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::request::{GarmentCategory, QualityMode};
@@ -229,4 +232,132 @@ pub async fn run_all(provider: &dyn TryOnProvider, expect: Expectations) {
     if expect.deterministic {
         is_deterministic(provider).await;
     }
+}
+
+/// A finished try-on as style providers receive it: the sample person wearing the sample
+/// garment, opaque, at `size`.
+pub fn sample_tryon_image(size: (u32, u32)) -> RgbaImage {
+    let mut image = sample_person(size);
+    let garment = sample_garment(size);
+    for (px, g) in image.pixels_mut().zip(garment.pixels()) {
+        if g.0[3] > 0 && px.0 != [232, 232, 230, 255] {
+            *px = *g;
+        }
+    }
+    image
+}
+
+/// The [`Style`] a capability name stands for, with sample words for the styles that take
+/// some; `None` for a name the suite does not know.
+pub fn style_named(name: &str) -> Option<Style> {
+    Some(match name {
+        "casual" => Style::Casual,
+        "formal" => Style::Formal,
+        "party" => Style::Party,
+        "color-variant" => Style::ColorVariant {
+            color: "emerald green".to_owned(),
+        },
+        "background" => Style::Background {
+            description: "a sunlit beach at golden hour".to_owned(),
+        },
+        _ => return None,
+    })
+}
+
+/// A one-sample style request on a 3:4 try-on image.
+pub fn sample_style_request(style: Style) -> StyleRequest {
+    StyleRequest {
+        image: Arc::new(sample_tryon_image((384, 512))),
+        style,
+        samples: 1,
+        seed: None,
+    }
+}
+
+/// A style provider's capabilities describe something usable, with styles the suite knows.
+pub fn style_capabilities_are_sane(provider: &dyn StyleProvider) {
+    let caps = provider.capabilities();
+    assert!(!provider.name().is_empty(), "provider name is empty");
+    assert!(
+        !provider.model().is_empty() && !provider.prompt_version().is_empty(),
+        "{}: model id or prompt version is empty",
+        provider.name()
+    );
+    assert!(
+        !caps.styles.is_empty(),
+        "{}: a style provider declares no style",
+        provider.name()
+    );
+    for name in &caps.styles {
+        assert!(
+            style_named(name).is_some(),
+            "{}: declares style `{name}`, which no Style stands for",
+            provider.name()
+        );
+    }
+    assert!(caps.max_samples >= 1, "{}: {caps:?}", provider.name());
+    assert!(
+        caps.cost_per_image_usd >= 0.0,
+        "{}: negative cost",
+        provider.name()
+    );
+}
+
+/// Every declared style yields a decodable image with the input's aspect (a variation keeps
+/// the person's framing).
+pub async fn stylizes_every_declared_style(provider: &dyn StyleProvider) {
+    for name in provider.capabilities().styles {
+        let Some(style) = style_named(&name) else {
+            panic!("{}: unknown style `{name}`", provider.name());
+        };
+        let request = sample_style_request(style);
+        let (w, h) = request.image.dimensions();
+        let out = provider
+            .stylize(request)
+            .await
+            .unwrap_or_else(|e| panic!("{}: style {name} failed: {e}", provider.name()));
+        assert!(
+            !out.images.is_empty(),
+            "{}: style {name} gave no image",
+            provider.name()
+        );
+        for image in &out.images {
+            let px = pixels(image);
+            let want = f64::from(w) / f64::from(h);
+            let got = f64::from(px.width()) / f64::from(px.height());
+            assert!(
+                (want - got).abs() < 0.02,
+                "{}: style {name}: aspect {got:.3}, input {want:.3}",
+                provider.name()
+            );
+        }
+    }
+}
+
+/// Asking for several variations gives that many images (up to the declared maximum).
+pub async fn honours_the_variation_count(provider: &dyn StyleProvider) {
+    let caps = provider.capabilities();
+    let samples = caps.max_samples.min(3);
+    let Some(style) = caps.styles.first().and_then(|name| style_named(name)) else {
+        panic!("{}: declares no known style", provider.name());
+    };
+    let mut request = sample_style_request(style);
+    request.samples = samples;
+    let out = provider
+        .stylize(request)
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", provider.name()));
+    assert_eq!(
+        out.images.len(),
+        usize::from(samples),
+        "{}: wrong number of variations",
+        provider.name()
+    );
+}
+
+/// Runs every style-provider scenario.
+pub async fn run_all_styles(provider: &dyn StyleProvider) {
+    style_capabilities_are_sane(provider);
+    stylizes_every_declared_style(provider).await;
+    honours_the_variation_count(provider).await;
 }

@@ -288,6 +288,11 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn mock_passes_the_style_conformance_suite() {
+        conformance::run_all_styles(&MockProvider::new()).await;
+    }
+
+    #[tokio::test]
     async fn faults_come_in_order_then_calls_succeed() {
         let mock = MockProvider::new().with_faults([
             Fault::Refusal("IMAGE_SAFETY".into()),

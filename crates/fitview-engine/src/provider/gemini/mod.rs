@@ -110,6 +110,9 @@ impl GeminiConfig {
             config.fast_model.clone_from(model);
             config.quality_model.clone_from(model);
         }
+        if let Some(throttle) = settings.throttle {
+            config.throttle = throttle;
+        }
         Ok(config)
     }
 

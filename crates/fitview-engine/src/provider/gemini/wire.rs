@@ -432,6 +432,12 @@ mod tests {
         assert_eq!(out.usage.candidates_token_count, Some(1318));
         let reason = refusal_reason("recorded_stream_final_chunk_no_parts");
         assert!(reason.starts_with("NO_IMAGE"), "{reason}");
+        // Vertex AI's last chunk: one empty text part, plus createTime and trafficType.
+        let reason = refusal_reason("vertex_stream_final_chunk_empty_text");
+        assert!(
+            reason.starts_with("NO_IMAGE (text-only answer)"),
+            "{reason}"
+        );
     }
 
     #[test]
@@ -535,6 +541,11 @@ mod tests {
             err.is_retryable() && err.to_string().contains("overloaded"),
             "{err}"
         );
+        let err = parse_error(504, None, &fixture("error_504"));
+        assert!(
+            err.is_retryable() && err.to_string().contains("DEADLINE_EXCEEDED"),
+            "{err}"
+        );
         let html = parse_error(502, None, b"<html><body>Bad Gateway</body></html>");
         assert_eq!(html.code(), "unavailable");
         let bare = parse_error(400, None, br#"[{"error": {"code": 400, "message": "Invalid JSON payload received. Unknown name \"x\"", "status": "INVALID_ARGUMENT"}}]"#);
@@ -567,6 +578,28 @@ mod tests {
                     "imageConfig": {"aspectRatio": "3:4", "imageSize": "1K"}, "seed": 7}
             })
         );
+    }
+
+    #[test]
+    fn the_request_body_is_the_documented_try_on_request() {
+        let mut documented: serde_json::Value =
+            serde_json::from_slice(&fixture("request_tryon_documented")).unwrap();
+        documented.as_object_mut().unwrap().remove("_source");
+        let parts = &documented["contents"][0]["parts"];
+        let image = |i: usize| InlineImage {
+            mime_type: "image/jpeg",
+            base64: parts[i]["inlineData"]["data"].as_str().unwrap().to_owned(),
+        };
+        let body = build_request_body(&ImageRequest {
+            images: &[image(0), image(1)],
+            prompt: parts[2]["text"].as_str().unwrap(),
+            aspect_ratio: "3:4",
+            image_size: "2K",
+            seed: None,
+        })
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(json, documented);
     }
 
     #[test]

@@ -91,6 +91,9 @@ impl XaiConfig {
         if let Some(model) = &settings.model {
             config.model.clone_from(model);
         }
+        if let Some(throttle) = settings.throttle {
+            config.throttle = throttle;
+        }
         Ok(config)
     }
 }

@@ -260,6 +260,52 @@ mod tests {
     }
 
     #[test]
+    fn a_url_answer_to_a_b64_request_is_malformed() {
+        let err =
+            parse_response(&fixture("success_url_form.json"), &Limits::default()).unwrap_err();
+        assert_eq!(err.code(), "malformed_response");
+        assert!(err.to_string().contains("URL"), "{err}");
+    }
+
+    #[test]
+    fn request_bodies_are_the_documented_ones() {
+        let documented =
+            |name: &str| -> serde_json::Value { serde_json::from_slice(&fixture(name)).unwrap() };
+        let generation = documented("request_generation_documented.json");
+        let body = build_request_body(&ImagesRequest {
+            model: "grok-imagine-image",
+            prompt: generation["prompt"].as_str().unwrap(),
+            n: 2,
+            inputs: &[],
+            aspect_ratio: Some("3:4"),
+            resolution: Some("1k"),
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            generation
+        );
+        let edit = documented("request_edit_documented.json");
+        let inputs = [InlineImage {
+            mime_type: "image/png",
+            base64: "iVBORw0KGgo".into(),
+        }];
+        let body = build_request_body(&ImagesRequest {
+            model: "grok-imagine-image",
+            prompt: edit["prompt"].as_str().unwrap(),
+            n: 1,
+            inputs: &inputs,
+            aspect_ratio: None,
+            resolution: None,
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            edit
+        );
+    }
+
+    #[test]
     fn moderation_in_any_shape_is_a_content_policy_error() {
         let flagged = parse_response(&fixture("moderated_respect_false.json"), &Limits::default());
         assert_eq!(flagged.unwrap_err().code(), "content_policy");
