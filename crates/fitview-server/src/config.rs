@@ -93,6 +93,15 @@ pub struct BootstrapAdmin {
     pub password: String,
 }
 
+/// A certificate chain and its private key, as PEM files, for serving HTTPS.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
 /// The whole server configuration.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -114,6 +123,8 @@ pub struct ServerConfig {
     pub engine: EngineConfig,
     /// Administrator created at start if missing.
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// Serve HTTPS with these files; plain HTTP (e.g. behind a TLS proxy) when `None`.
+    pub tls: Option<TlsFiles>,
 }
 
 impl ServerConfig {
@@ -129,6 +140,7 @@ impl ServerConfig {
             rate_limits: RateLimits::default(),
             engine: EngineConfig::default(),
             bootstrap_admin: None,
+            tls: None,
         }
     }
 
@@ -178,6 +190,22 @@ pub struct ServeArgs {
     /// Login attempts per minute per client IP and account.
     #[arg(long, env = "FITVIEW_LOGIN_PER_MINUTE")]
     pub login_per_minute: Option<u32>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key); plain HTTP without.
+    #[arg(
+        long,
+        env = "FITVIEW_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "FITVIEW_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     /// Email of an administrator to create at start (with FITVIEW_ADMIN_PASSWORD).
     #[arg(long, env = "FITVIEW_ADMIN_EMAIL", value_name = "EMAIL")]
     pub admin_email: Option<String>,
@@ -212,6 +240,9 @@ impl ServeArgs {
         }
         if let Some(n) = self.login_per_minute {
             config.rate_limits.login_per_minute = n;
+        }
+        if let (Some(cert), Some(key)) = (self.tls_cert, self.tls_key) {
+            config.tls = Some(TlsFiles { cert, key });
         }
         if let (Some(email), Some(password)) = (self.admin_email, self.admin_password) {
             config.bootstrap_admin = Some(BootstrapAdmin { email, password });

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use fitview_engine::pipeline::{self, ImageInfo, SourceFormat};
-use fitview_engine::{Limits, OutputFormat, TryOnResult};
+use fitview_engine::{Limits, OutputFormat, OutputImage, TryOnResult};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -123,7 +123,12 @@ impl Files {
             return Err(ApiError::NotFound);
         }
         let path = self.root.join("uploads").join(kind.dir()).join(file);
-        Ok(tokio::fs::read(path).await?.into())
+        match tokio::fs::read(path).await {
+            Ok(bytes) => Ok(bytes.into()),
+            // Replaced or deleted between reading its record and reading the file.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::NotFound),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Removes an uploaded photo (missing files are fine).
@@ -136,10 +141,23 @@ impl Files {
 
     /// Writes a result's images and thumbnails under its key.
     pub async fn write_result(&self, result: &TryOnResult) -> ApiResult<Vec<StoredImage>> {
-        let dir = self.root.join("results").join(result.key.as_str());
+        self.write_images(result.key.as_str(), &result.images).await
+    }
+
+    /// Writes images and their thumbnails under `key` (64 lowercase hex digits, like the
+    /// engine's content keys), as `0.webp`, `0-256.webp`, ...
+    pub async fn write_images(
+        &self,
+        key: &str,
+        images: &[OutputImage],
+    ) -> ApiResult<Vec<StoredImage>> {
+        if !is_result_key(key) {
+            return Err(ApiError::internal(format!("not a result key: {key:?}")));
+        }
+        let dir = self.root.join("results").join(key);
         tokio::fs::create_dir_all(&dir).await?;
-        let mut stored = Vec::with_capacity(result.images.len());
-        for (i, image) in result.images.iter().enumerate() {
+        let mut stored = Vec::with_capacity(images.len());
+        for (i, image) in images.iter().enumerate() {
             let ext = image.format.extension();
             let file = format!("{i}.{ext}");
             tokio::fs::write(dir.join(&file), &image.bytes).await?;
@@ -170,11 +188,7 @@ impl Files {
         key: &str,
         file: &str,
     ) -> ApiResult<(bytes::Bytes, &'static str)> {
-        let valid_key = key.len() == 64
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if !valid_key || !is_safe_name(file) {
+        if !is_result_key(key) || !is_safe_name(file) {
             return Err(ApiError::NotFound);
         }
         let mime = mime_of(file).ok_or(ApiError::NotFound)?;
@@ -184,6 +198,14 @@ impl Files {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Whether `key` names a result directory: 64 lowercase hex digits.
+fn is_result_key(key: &str) -> bool {
+    key.len() == 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The MIME type of a file we wrote, by extension.

@@ -211,6 +211,25 @@ async fn engine_request(
     Ok(request)
 }
 
+/// Provider work done inside a request (try-ons of uploaded photos, style variations), bounded
+/// like the queue: when every slot is busy the server answers 503 instead of piling up work.
+#[derive(Debug)]
+pub struct DirectSlots(tokio::sync::Semaphore);
+
+impl DirectSlots {
+    /// `count` slots (at least one).
+    pub fn new(count: usize) -> Self {
+        Self(tokio::sync::Semaphore::new(count.max(1)))
+    }
+
+    /// Takes a slot for as long as the permit lives, or refuses at once when all are busy.
+    pub fn try_acquire(&self) -> ApiResult<tokio::sync::SemaphorePermit<'_>> {
+        self.0.try_acquire().map_err(|_| ApiError::QueueFull {
+            retry_after: QUEUE_FULL_RETRY,
+        })
+    }
+}
+
 /// Parses stored images JSON.
 pub fn parse_images(json: &str) -> ApiResult<Vec<StoredImage>> {
     serde_json::from_str(json).map_err(ApiError::internal)

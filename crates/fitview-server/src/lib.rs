@@ -33,9 +33,10 @@ pub mod routes;
 pub mod secret;
 mod server;
 pub mod state;
+pub mod tls;
 
-pub use config::{ServeArgs, ServerConfig};
+pub use config::{ServeArgs, ServerConfig, TlsFiles};
 pub use error::{ApiError, ApiResult};
 pub use routes::app;
-pub use server::{run, serve, shutdown_signal};
+pub use server::{run, serve, serve_tls, shutdown_signal};
 pub use state::{AppState, StartError};

@@ -3,7 +3,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{accounts, images, models, ops, privacy, products, tryon};
+use crate::routes::{
+    accounts, images, models, ops, privacy, products, tryon, tryon_upload, variations,
+};
 
 /// The API description served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -18,10 +20,11 @@ use crate::routes::{accounts, images, models, ops, privacy, products, tryon};
         products::create, products::update, products::list, products::get_one, products::delete,
         products::upload_image, products::image, products::categories,
         tryon::create, tryon::get_job, tryon::history, tryon::feedback,
+        tryon_upload::create, variations::create,
         images::result_image,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     tags(
         (name = "accounts", description = "Registration, login, tokens, the caller's data"),
         (name = "admin", description = "Administration of retailers"),
@@ -50,6 +53,52 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The error answers any operation can give, added where a handler does not list them: 400 for a
+/// malformed path, query or body on every operation, and 413, 415 and 422 (too large, not the
+/// expected content type, well-formed but invalid values) on every operation with a body.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let mut common = vec![("400", "Malformed path, query or body")];
+                if operation.request_body.is_some() {
+                    common.extend([
+                        ("413", "Body too large"),
+                        ("415", "Not the expected content type"),
+                        ("422", "Invalid values"),
+                    ]);
+                }
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error(description).into());
+                }
+            }
+        }
+    }
+}
+
 /// The OpenAPI document.
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
@@ -71,5 +120,22 @@ mod tests {
         }
         let json = doc.to_json().unwrap();
         assert!(json.contains("\"bearer\""));
+        // Common errors are documented on every operation, body errors where there is a body.
+        let feedback = doc.paths.paths["/api/v1/tryon/{id}/feedback"]
+            .post
+            .as_ref()
+            .unwrap();
+        for status in ["400", "413", "415", "422"] {
+            assert!(
+                feedback.responses.responses.contains_key(status),
+                "{status}"
+            );
+        }
+        let history = doc.paths.paths["/api/v1/tryon/history"]
+            .get
+            .as_ref()
+            .unwrap();
+        assert!(history.responses.responses.contains_key("400"));
+        assert!(!history.responses.responses.contains_key("415"));
     }
 }

@@ -13,7 +13,7 @@ use crate::cache::ResultCache;
 use crate::config::ServerConfig;
 use crate::db;
 use crate::files::Files;
-use crate::jobs::JobQueue;
+use crate::jobs::{DirectSlots, JobQueue};
 use crate::metrics::Metrics;
 use crate::rate_limit::RateLimiter;
 
@@ -32,6 +32,9 @@ pub enum StartError {
     /// The engine could not be built.
     #[error("engine: {0}")]
     Engine(#[from] fitview_engine::Error),
+    /// The TLS certificate or key cannot be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// The bootstrap administrator could not be created.
     #[error("bootstrap administrator: {0}")]
     Admin(#[from] crate::error::ApiError),
@@ -66,6 +69,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// The try-on queue.
     pub jobs: JobQueue,
+    /// Slots for provider work done inside requests (uploads, variations).
+    pub direct_work: DirectSlots,
     /// Finished results.
     pub cache: ResultCache,
 }
@@ -115,6 +120,7 @@ impl AppState {
                 tryon_limiter: RateLimiter::per_minute(config.rate_limits.tryon_per_minute),
                 metrics: Metrics::default(),
                 jobs: JobQueue::new(config.limits.queue_capacity),
+                direct_work: DirectSlots::new(config.limits.workers),
                 cache: ResultCache::default(),
                 files,
                 db,

@@ -7,15 +7,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fixture, start, start_with};
+use common::{Db, fixture, start, start_with};
 use fitview_engine::Engine;
 use fitview_engine::provider::mock::MockProvider;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sixth_login_in_a_minute_is_refused_with_retry_after() {
-    let server = start(None, |_| {}).await;
+async fn the_sixth_login_in_a_minute_is_refused_with_retry_after(db: Db) {
+    let server = start(db, |_| {}).await;
     let email = common::email("victim");
     let (status, _) = server
         .post(
@@ -52,9 +51,8 @@ async fn the_sixth_login_in_a_minute_is_refused_with_retry_after() {
     assert_eq!(body["error"]["code"], "rate_limited");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn try_ons_are_rate_limited_per_user() {
-    let server = start(None, |c| c.rate_limits.tryon_per_minute = 3).await;
+async fn try_ons_are_rate_limited_per_user(db: Db) {
+    let server = start(db, |c| c.rate_limits.tryon_per_minute = 3).await;
     let (token, model, product) = server.catalog().await;
     let body = json!({"model_id": model, "product_id": product});
     for _ in 0..3 {
@@ -73,9 +71,8 @@ async fn try_ons_are_rate_limited_per_user() {
     assert!(status.is_success());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn uploads_that_are_not_images_get_a_typed_error() {
-    let server = start(None, |c| c.limits.max_upload_bytes = 2 * 1024 * 1024).await;
+async fn uploads_that_are_not_images_get_a_typed_error(db: Db) {
+    let server = start(db, |c| c.limits.max_upload_bytes = 2 * 1024 * 1024).await;
     let (token, _, product) = server.catalog().await;
     for (name, bytes) in [
         ("text", b"just some text, not a photo".to_vec()),
@@ -124,13 +121,12 @@ async fn uploads_that_are_not_images_get_a_typed_error() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_queue_answers_503_with_retry_after() {
+async fn a_full_queue_answers_503_with_retry_after(db: Db) {
     let slow = Engine::builder()
         .provider(MockProvider::new().with_latency(Duration::from_secs(3)))
         .build()
         .unwrap();
-    let server = start_with(None, slow, |c| {
+    let server = start_with(db, slow, |c| {
         c.limits.queue_capacity = 1;
         c.limits.workers = 1;
     })
@@ -167,9 +163,8 @@ async fn a_full_queue_answers_503_with_retry_after() {
     assert!(retry_after.unwrap().parse::<u64>().unwrap() >= 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn errors_share_one_shape_and_ops_endpoints_answer() {
-    let server = start(None, |_| {}).await;
+async fn errors_share_one_shape_and_ops_endpoints_answer(db: Db) {
+    let server = start(db, |_| {}).await;
     let (status, body) = server.call(Method::GET, "/nope", None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
@@ -222,3 +217,11 @@ async fn errors_share_one_shape_and_ops_endpoints_answer() {
     );
     assert!(metrics.contains("fitview_tryon_queue_depth 0"));
 }
+
+common::on_both_databases!(
+    the_sixth_login_in_a_minute_is_refused_with_retry_after,
+    try_ons_are_rate_limited_per_user,
+    uploads_that_are_not_images_get_a_typed_error,
+    a_full_queue_answers_503_with_retry_after,
+    errors_share_one_shape_and_ops_endpoints_answer,
+);

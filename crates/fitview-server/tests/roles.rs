@@ -7,177 +7,175 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{SECRET, backends, fixture, start};
+use common::{Db, SECRET, fixture, start};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_retailer_cannot_see_or_change_another_retailers_catalog() {
-    for db in backends() {
-        let server = start(db, |_| {}).await;
-        let (_, model_a, product_a) = server.catalog().await;
-        let (token_b, _, _) = server.register("retailer").await;
+async fn a_retailer_cannot_see_or_change_another_retailers_catalog(db: Db) {
+    let server = start(db, |_| {}).await;
+    let (_, model_a, product_a) = server.catalog().await;
+    let (token_b, _, _) = server.register("retailer").await;
 
-        for path in [
-            format!("/api/v1/products/{product_a}"),
-            format!("/api/v1/products/{product_a}/image"),
-            format!("/api/v1/models/{model_a}"),
-            format!("/api/v1/models/{model_a}/image"),
-        ] {
-            let (status, body) = server.get(&path, &token_b).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
-            assert_eq!(body["error"]["code"], "not_found");
-        }
-        let (_, list) = server.get("/api/v1/products", &token_b).await;
-        assert_eq!(list, json!([]));
-        let (_, list) = server
-            .get(
-                &format!("/api/v1/models?retailer_id={}", "anything"),
-                &token_b,
-            )
-            .await;
-        assert_eq!(list, json!([]));
-
-        let update = json!({"name": "Mine now", "category": "x", "price_cents": 1});
-        let (status, _) = server
-            .call(
-                Method::PUT,
-                &format!("/api/v1/products/{product_a}"),
-                Some(&token_b),
-                Some(update),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = server
-            .call(
-                Method::DELETE,
-                &format!("/api/v1/products/{product_a}"),
-                Some(&token_b),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = server
-            .call(
-                Method::DELETE,
-                &format!("/api/v1/models/{model_a}"),
-                Some(&token_b),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = server
-            .upload_garment(&token_b, &product_a, fixture("garments/tshirt-plain.jpg"))
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = server
-            .post(
-                "/api/v1/tryon",
-                Some(&token_b),
-                json!({"model_id": model_a, "product_id": product_a}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-
-        // Another retailer's job is invisible too.
-        let (token_c, _, _) = server.register("customer").await;
-        let (status, job) = server
-            .post(
-                "/api/v1/tryon",
-                Some(&token_c),
-                json!({"model_id": model_a, "product_id": product_a, "wait_ms": 30000}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{job}");
-        let job_id = job["job_id"].as_str().unwrap();
-        let (status, _) = server
-            .get(&format!("/api/v1/tryon/{job_id}"), &token_b)
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = server
-            .post(
-                &format!("/api/v1/tryon/{job_id}/feedback"),
-                Some(&token_b),
-                json!({"rating": 1}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        // Even once cached, B's lookup of A's pair is refused.
-        let (status, _) = server
-            .post(
-                "/api/v1/tryon",
-                Some(&token_b),
-                json!({"model_id": model_a, "product_id": product_a}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+    for path in [
+        format!("/api/v1/products/{product_a}"),
+        format!("/api/v1/products/{product_a}/image"),
+        format!("/api/v1/models/{model_a}"),
+        format!("/api/v1/models/{model_a}/image"),
+    ] {
+        let (status, body) = server.get(&path, &token_b).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "not_found");
     }
+    let (_, list) = server.get("/api/v1/products", &token_b).await;
+    assert_eq!(list, json!([]));
+    let (_, list) = server
+        .get(
+            &format!("/api/v1/models?retailer_id={}", "anything"),
+            &token_b,
+        )
+        .await;
+    assert_eq!(list, json!([]));
+
+    let update = json!({"name": "Mine now", "category": "x", "price_cents": 1});
+    let (status, _) = server
+        .call(
+            Method::PUT,
+            &format!("/api/v1/products/{product_a}"),
+            Some(&token_b),
+            Some(update),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = server
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/products/{product_a}"),
+            Some(&token_b),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = server
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/models/{model_a}"),
+            Some(&token_b),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = server
+        .upload_garment(&token_b, &product_a, fixture("garments/tshirt-plain.jpg"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = server
+        .post(
+            "/api/v1/tryon",
+            Some(&token_b),
+            json!({"model_id": model_a, "product_id": product_a}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Another retailer's job is invisible too.
+    let (token_c, _, _) = server.register("customer").await;
+    let (status, job) = server
+        .post(
+            "/api/v1/tryon",
+            Some(&token_c),
+            json!({"model_id": model_a, "product_id": product_a, "wait_ms": 30000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let job_id = job["job_id"].as_str().unwrap();
+    let (status, _) = server
+        .get(&format!("/api/v1/tryon/{job_id}"), &token_b)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = server
+        .post(
+            &format!("/api/v1/tryon/{job_id}/feedback"),
+            Some(&token_b),
+            json!({"rating": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Even once cached, B's lookup of A's pair is refused.
+    let (status, _) = server
+        .post(
+            "/api/v1/tryon",
+            Some(&token_b),
+            json!({"model_id": model_a, "product_id": product_a}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers() {
-    for db in backends() {
-        let server = start(db, |_| {}).await;
-        let (retailer, retailer_id, _) = server.register("retailer").await;
-        let (customer, _, _) = server.register("customer").await;
+async fn a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers(db: Db) {
+    let server = start(db, |_| {}).await;
+    let (retailer, retailer_id, _) = server.register("retailer").await;
+    let (customer, _, _) = server.register("customer").await;
 
-        let (status, body) = server
-            .post(
-                "/api/v1/products",
-                Some(&customer),
-                json!({"name": "x", "category": "y", "price_cents": 1}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-        assert_eq!(body["error"]["code"], "forbidden");
-        let (status, _) = server
-            .upload_model(
-                &customer,
-                fixture("persons/slim-light-full.jpg"),
-                "p.jpg",
-                &[("name", "x")],
-            )
-            .await;
+    let (status, body) = server
+        .post(
+            "/api/v1/products",
+            Some(&customer),
+            json!({"name": "x", "category": "y", "price_cents": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+    let (status, _) = server
+        .upload_model(
+            &customer,
+            fixture("persons/slim-light-full.jpg"),
+            "p.jpg",
+            &[("name", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Nobody registers as admin.
+    let (status, _) = server
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": common::email("x"), "password": "a good password", "role": "admin"}),
+        )
+        .await;
+    assert!(status.is_client_error());
+
+    for token in [&customer, &retailer] {
+        let (status, _) = server.get("/api/v1/admin/retailers", token).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-
-        // Nobody registers as admin.
-        let (status, _) = server
-            .post("/api/v1/auth/register", None, json!({"email": common::email("x"), "password": "a good password", "role": "admin"}))
-            .await;
-        assert!(status.is_client_error());
-
-        for token in [&customer, &retailer] {
-            let (status, _) = server.get("/api/v1/admin/retailers", token).await;
-            assert_eq!(status, StatusCode::FORBIDDEN);
-        }
-        let admin = server.admin_token().await;
-        let (status, list) = server.get("/api/v1/admin/retailers", &admin).await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(
-            list.as_array()
-                .unwrap()
-                .iter()
-                .any(|u| u["id"] == retailer_id.as_str())
-        );
-
-        let (status, me) = server.get("/api/v1/me", &retailer).await;
-        assert_eq!(status, StatusCode::OK);
-        let retailer_email = me["email"].as_str().unwrap().to_owned();
-        let (status, updated) = server
-            .call(
-                Method::PATCH,
-                &format!("/api/v1/admin/retailers/{retailer_id}"),
-                Some(&admin),
-                Some(json!({"disabled": true})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{updated}");
-        assert_eq!(updated["disabled"], true);
-        let (status, body) = server.login(&retailer_email, "a good password").await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-        assert_eq!(body["error"]["code"], "account_disabled");
     }
+    let admin = server.admin_token().await;
+    let (status, list) = server.get("/api/v1/admin/retailers", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["id"] == retailer_id.as_str())
+    );
+
+    let (status, me) = server.get("/api/v1/me", &retailer).await;
+    assert_eq!(status, StatusCode::OK);
+    let retailer_email = me["email"].as_str().unwrap().to_owned();
+    let (status, updated) = server
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/admin/retailers/{retailer_id}"),
+            Some(&admin),
+            Some(json!({"disabled": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["disabled"], true);
+    let (status, body) = server.login(&retailer_email, "a good password").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "account_disabled");
 }
 
 fn forge(header: serde_json::Value, claims: serde_json::Value, signature: &str) -> String {
@@ -189,9 +187,8 @@ fn forge(header: serde_json::Value, claims: serde_json::Value, signature: &str) 
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tampered_expired_and_wrong_algorithm_tokens_are_refused() {
-    let server = start(None, |_| {}).await;
+async fn tampered_expired_and_wrong_algorithm_tokens_are_refused(db: Db) {
+    let server = start(db, |_| {}).await;
     let (token, user_id, _) = server.register("customer").await;
     let now = jsonwebtoken::get_current_timestamp();
     let claims = |role: &str, exp: u64, aud: &str| json!({"sub": user_id, "role": role, "iss": "fitview", "aud": aud, "iat": now, "exp": exp});
@@ -260,3 +257,9 @@ async fn tampered_expired_and_wrong_algorithm_tokens_are_refused() {
     let (status, _) = server.call(Method::GET, "/api/v1/me", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+common::on_both_databases!(
+    a_retailer_cannot_see_or_change_another_retailers_catalog,
+    a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers,
+    tampered_expired_and_wrong_algorithm_tokens_are_refused,
+);

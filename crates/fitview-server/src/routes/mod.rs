@@ -7,7 +7,9 @@ pub mod ops;
 pub mod privacy;
 pub mod products;
 pub mod tryon;
+pub mod tryon_upload;
 mod upload;
+pub mod variations;
 
 use std::time::Duration;
 
@@ -53,7 +55,8 @@ pub fn page_bounds(
 ) -> ApiResult<(i64, i64)> {
     let limit = limit.unwrap_or(20);
     if limit == 0 {
-        return Err(ApiError::Validation("limit must be at least 1".to_owned()));
+        // A query out of its documented range, like any other malformed query: 400.
+        return Err(ApiError::BadRequest("limit must be at least 1".to_owned()));
     }
     let limit = limit.min(state.config.limits.max_page_size);
     Ok((i64::from(limit), i64::from(offset.unwrap_or(0))))
@@ -123,9 +126,15 @@ pub fn app(state: AppState) -> Router {
             limits.request_timeout,
         ));
 
-    // Creating a try-on may wait for its result, so it has its own, longer timeout.
+    // Creating a try-on may wait for its result, and uploads and variations call the provider in
+    // the request, so they have their own, longer timeout.
     let tryon = Router::new()
         .route("/api/v1/tryon", post(tryon::create))
+        .route(
+            "/api/v1/tryon/upload",
+            post(tryon_upload::create).layer(upload_limit),
+        )
+        .route("/api/v1/tryon/{id}/variations", post(variations::create))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.max_tryon_wait + Duration::from_secs(5),

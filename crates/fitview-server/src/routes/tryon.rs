@@ -103,7 +103,8 @@ pub struct JobView {
     pub created_at: i64,
 }
 
-fn result_view(key: &str, images: &[StoredImage]) -> TryOnResultView {
+/// The API view of stored result images under `key`.
+pub fn result_view(key: &str, images: &[StoredImage]) -> TryOnResultView {
     let url = |file: &str| format!("/api/v1/images/{key}/{file}");
     TryOnResultView {
         key: key.to_owned(),

@@ -1,4 +1,5 @@
-//! Reading a multipart form holding one image and a few short text fields.
+//! Reading a multipart form holding images (parts named `image`, `person` or `garment`) and a few
+//! short text fields.
 
 use std::collections::HashMap;
 
@@ -11,12 +12,14 @@ use crate::error::{ApiError, ApiResult};
 const MAX_PARTS: usize = 16;
 /// Longest text field, in bytes.
 const MAX_TEXT_BYTES: usize = 16 * 1024;
+/// The parts read as files; every other part is a text field.
+const FILE_PARTS: [&str; 3] = ["image", "person", "garment"];
 
-/// A parsed form: the `image` part and the text fields.
+/// A parsed form: the file parts and the text fields.
 #[derive(Debug, Default)]
 pub struct Upload {
-    /// The bytes of the `image` part.
-    pub image: Option<Bytes>,
+    /// The bytes of the file parts, by name.
+    pub files: HashMap<String, Bytes>,
     /// Text fields by name.
     pub fields: HashMap<String, String>,
 }
@@ -34,8 +37,9 @@ impl Upload {
                 )));
             }
             let name = field.name().unwrap_or_default().to_owned();
-            if name == "image" {
-                upload.image = Some(field.bytes().await?);
+            if FILE_PARTS.contains(&name.as_str()) {
+                let bytes = field.bytes().await?;
+                upload.files.insert(name, bytes);
             } else {
                 let text = field.text().await?;
                 if text.len() > MAX_TEXT_BYTES {
@@ -49,10 +53,16 @@ impl Upload {
 
     /// The `image` part, required.
     pub fn image(&self) -> ApiResult<Bytes> {
-        self.image
-            .clone()
+        self.file("image")
+    }
+
+    /// A file part, required and not empty.
+    pub fn file(&self, name: &str) -> ApiResult<Bytes> {
+        self.files
+            .get(name)
             .filter(|b| !b.is_empty())
-            .ok_or_else(|| ApiError::Validation("the `image` file is required".to_owned()))
+            .cloned()
+            .ok_or_else(|| ApiError::Validation(format!("the `{name}` file is required")))
     }
 
     /// A non-empty text field.

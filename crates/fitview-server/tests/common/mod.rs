@@ -15,15 +15,80 @@ pub const SECRET: &str = "test-secret-of-at-least-thirty-two-bytes!";
 pub const ADMIN_EMAIL: &str = "admin@fitview.test";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 
-/// Databases to run each test against: SQLite always, PostgreSQL when configured.
-pub fn backends() -> Vec<Option<String>> {
-    let mut backends = vec![None];
-    match std::env::var("FITVIEW_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => backends.push(Some(url)),
-        _ => eprintln!("FITVIEW_TEST_POSTGRES_URL not set: PostgreSQL run skipped (SQLite only)"),
-    }
-    backends
+/// Where a test server keeps its records.
+#[derive(Debug, Clone)]
+pub enum Db {
+    /// A fresh SQLite file in the server's data directory.
+    Sqlite,
+    /// The PostgreSQL server at this URL, in a fresh schema of the test's own.
+    Postgres(String),
 }
+
+impl Db {
+    /// PostgreSQL from `FITVIEW_TEST_POSTGRES_URL`, or `None` after saying that `test` is skipped.
+    pub fn postgres(test: &str) -> Option<Db> {
+        match std::env::var("FITVIEW_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Db::Postgres(url)),
+            _ => {
+                eprintln!(
+                    "SKIPPED {test} on PostgreSQL: FITVIEW_TEST_POSTGRES_URL is not set \
+                     (.ci/services/postgres.sh starts a server and sets it)"
+                );
+                None
+            }
+        }
+    }
+
+    /// The URL the server gets: `None` (its default SQLite file) or a PostgreSQL URL whose
+    /// connections use a new, empty schema, so tests running at once never see each other's rows.
+    async fn server_url(&self) -> Option<String> {
+        let Db::Postgres(url) = self else {
+            return None;
+        };
+        use sqlx::Connection as _;
+        let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to FITVIEW_TEST_POSTGRES_URL: {e}"));
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        let separator = if url.contains('?') { '&' } else { '?' };
+        Some(format!(
+            "{url}{separator}options=-c%20search_path%3D{schema}"
+        ))
+    }
+}
+
+/// Runs each named `async fn(Db)` of the calling test file as two tests, `sqlite::NAME` and
+/// `postgres::NAME` (the latter skipped, with a message, without `FITVIEW_TEST_POSTGRES_URL`).
+#[allow(unused_macros)] // Test files that start their own servers do not use it.
+macro_rules! on_both_databases {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(crate::common::Db::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    if let Some(db) = crate::common::Db::postgres(stringify!($test)) {
+                        super::$test(db).await;
+                    }
+                }
+            )+
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_databases;
 
 pub struct TestServer {
     pub base: String,
@@ -33,38 +98,17 @@ pub struct TestServer {
 }
 
 /// Starts a server with a mock provider; `tweak` adjusts the configuration.
-pub async fn start(
-    database_url: Option<String>,
-    tweak: impl FnOnce(&mut ServerConfig),
-) -> TestServer {
-    start_with(
-        database_url,
-        Engine::builder()
-            .provider(MockProvider::new())
-            .build()
-            .unwrap(),
-        tweak,
-    )
-    .await
+pub async fn start(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
+    start_with(db, mock_engine(), tweak).await
 }
 
 /// Starts a server with this engine.
 pub async fn start_with(
-    database_url: Option<String>,
+    db: Db,
     engine: Engine,
     tweak: impl FnOnce(&mut ServerConfig),
 ) -> TestServer {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::new(dir.path());
-    config.database_url = database_url;
-    config.jwt_secret = Some(SECRET.to_owned());
-    config.bootstrap_admin = Some(fitview_server::config::BootstrapAdmin {
-        email: ADMIN_EMAIL.to_owned(),
-        password: ADMIN_PASSWORD.to_owned(),
-    });
-    tweak(&mut config);
-    let state = AppState::with_engine(config, engine).await.unwrap();
+    let (state, dir) = test_state(db, engine, tweak).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(fitview_server::serve(
@@ -72,15 +116,43 @@ pub async fn start_with(
         state.clone(),
         std::future::pending(),
     ));
-    TestServer {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::builder()
+    TestServer::new(
+        format!("http://{addr}"),
+        reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap(),
         state,
-        _dir: dir,
-    }
+        dir,
+    )
+}
+
+/// The state of a test server (test secret, bootstrap admin) in a new data directory.
+pub async fn test_state(
+    db: Db,
+    engine: Engine,
+    tweak: impl FnOnce(&mut ServerConfig),
+) -> (AppState, tempfile::TempDir) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new(dir.path());
+    config.database_url = db.server_url().await;
+    config.jwt_secret = Some(SECRET.to_owned());
+    config.bootstrap_admin = Some(fitview_server::config::BootstrapAdmin {
+        email: ADMIN_EMAIL.to_owned(),
+        password: ADMIN_PASSWORD.to_owned(),
+    });
+    tweak(&mut config);
+    let state = AppState::with_engine(config, engine).await.unwrap();
+    (state, dir)
+}
+
+/// An engine with the mock provider (try-ons and style variations).
+pub fn mock_engine() -> Engine {
+    Engine::builder()
+        .provider(MockProvider::new())
+        .build()
+        .unwrap()
 }
 
 pub fn fixture(path: &str) -> Vec<u8> {
@@ -96,6 +168,21 @@ pub fn email(who: &str) -> String {
 }
 
 impl TestServer {
+    /// A server at `base` reached with `client`; the data directory lives as long as it.
+    pub fn new(
+        base: String,
+        client: reqwest::Client,
+        state: AppState,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        TestServer {
+            base,
+            client,
+            state,
+            _dir: dir,
+        }
+    }
+
     pub async fn call(
         &self,
         method: Method,
