@@ -112,7 +112,6 @@ fn dist(a: [f32; 2], b: [f32; 2]) -> f32 {
 }
 
 #[test]
-#[ignore = "known failure: full-body detection misses the feet of average-medium-full (no knees/ankles estimated)"]
 fn estimated_landmarks_are_within_tolerance_of_the_fixtures_ground_truth() {
     let mut report = Vec::new();
     for spec in fitview_fixtures::person_specs() {
@@ -262,7 +261,6 @@ fn garment_share(
 }
 
 #[test]
-#[ignore = "known failure: jeans cover only 64% of slim-light-full's left thigh box"]
 fn the_garment_colours_dominate_the_torso_or_the_legs() {
     for (id, garment_stem, category) in [
         ("average-medium-full", "tshirt-plain", GarmentCategory::Top),
@@ -313,21 +311,34 @@ fn the_garment_colours_dominate_the_torso_or_the_legs() {
     }
 }
 
-/// Pixels of `img` within `tolerance` of `colour`, inside `rows`.
-fn count_colour(img: &RgbaImage, colour: [u8; 3], tolerance: f32, rows: (f32, f32)) -> usize {
+/// Pixels of `img` within `tolerance` of `colour` and closer to it than to `other`, inside
+/// `rows`.
+///
+/// `other` is the new garment's colour: a navy dress ([24, 40, 78]) is only 42 away from a
+/// charcoal old top ([34, 34, 38]), so its folds, shaded a little darker, fall within the
+/// tolerance of the old top although they plainly show the dress. What is nearer the new
+/// garment's colour than the old top's is the new garment.
+fn count_colour(
+    img: &RgbaImage,
+    colour: [u8; 3],
+    other: [f32; 3],
+    tolerance: f32,
+    rows: (f32, f32),
+) -> usize {
     let c = colour.map(f32::from);
     img.enumerate_pixels()
         .filter(|(_, y, p)| {
             (*y as f32) >= rows.0 && (*y as f32) <= rows.1 && {
                 let q = p.0.map(f32::from);
-                colour_distance([q[0], q[1], q[2]], c) < tolerance
+                let q = [q[0], q[1], q[2]];
+                let d = colour_distance(q, c);
+                d < tolerance && d < colour_distance(q, other)
             }
         })
         .count()
 }
 
 #[test]
-#[ignore = "known failure: a strap dress leaves 28% of curvy-tan-full's old top showing around the shoulders"]
 fn no_old_top_is_left_showing() {
     for (id, garment_stem, category) in [
         ("broad-deep-full", "tshirt-plain", GarmentCategory::Top),
@@ -345,8 +356,20 @@ fn no_old_top_is_left_showing() {
             .unwrap();
         let t = person.truth;
         let rows = (t.neck.unwrap()[1], t.hip_left.unwrap()[1]);
-        let before = count_colour(&person.prepared.canvas, person.spec.base_top, 40.0, rows);
-        let after = count_colour(pixels(&out), person.spec.base_top, 40.0, rows);
+        let new = median_colour(
+            garment(garment_stem)
+                .pixels()
+                .filter(|p| p.0[3] == 255)
+                .map(|p| p.0),
+        );
+        let before = count_colour(
+            &person.prepared.canvas,
+            person.spec.base_top,
+            new,
+            40.0,
+            rows,
+        );
+        let after = count_colour(pixels(&out), person.spec.base_top, new, 40.0, rows);
         assert!(
             before > 1000,
             "{id}: the old top was not found in the input"

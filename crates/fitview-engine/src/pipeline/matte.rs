@@ -10,7 +10,13 @@
 //! 3. flood-fills the backdrop from the border through pixels that are close to it *and* not on an
 //!    edge, so interior whites (a white logo, the inside of a white shirt outlined by its seams
 //!    and shading) are never reached and stay opaque;
-//! 4. takes back the thin rim that edge detection leaves next to the garment, drops specks and
+//! 4. closes the garment's outline across narrow gaps (a morphological closing of what the flood
+//!    left) and gives back to the garment every backdrop-reached part that the closed outline
+//!    encloses and whose colour is measurably not the backdrop's: white stripes of a shirt that run
+//!    out to its edge on a light backdrop are reached by the flood through their open ends, but
+//!    they lie inside the outline, so they stay opaque, while the backdrop-coloured gap between an
+//!    arm and the body, or between trouser legs, stays transparent;
+//! 5. takes back the thin rim that edge detection leaves next to the garment, drops specks and
 //!    fills pinholes by connected components, feathers the edge by about a pixel, and removes
 //!    the backdrop's colour from the semi-transparent edge so no white fringe shows on a person.
 //!
@@ -29,6 +35,9 @@ const BORDER_TOLERANCE: i32 = 24;
 const SHADOW_WEIGHT: f32 = 0.35;
 /// Steps by which the backdrop region is grown back over the rim that edge detection walls off.
 const RIM_STEPS: usize = 2;
+/// Radius of the closing that seals the garment's outline across gaps, as a share of the
+/// garment's larger side: it bridges stripes up to about 4% of the garment wide.
+const OUTLINE_CLOSING: f32 = 0.02;
 
 /// Estimates the colour of a plain backdrop from the image border, or `None` when the border is
 /// not plain (a busy background, a scene) or is mostly transparent.
@@ -70,6 +79,7 @@ pub fn matte_garment(img: &RgbaImage) -> Result<RgbaImage> {
 
     let mut region = flood_from_border(&passable, w as usize, h as usize);
     grow_rim(&mut region, &distance, t_hi, w as usize, h as usize);
+    keep_enclosed_light_parts(&mut region, &distance, model.noise, w as usize, h as usize);
 
     let mut alpha: Vec<u8> = region
         .iter()
@@ -410,6 +420,149 @@ fn grow_rim(region: &mut [Region], distance: &[f32], t_hi: f32, w: usize, h: usi
     }
 }
 
+/// Gives back to the garment the parts of the backdrop region that its outline encloses.
+///
+/// The flood reaches light parts of a garment that touch its outline (white stripes running out to
+/// the hem on a light backdrop) through their open ends. Closing the garment's mask by a radius of
+/// [`OUTLINE_CLOSING`] of its size seals those ends; a second flood through the backdrop region,
+/// walled by the closed mask, then leaves the enclosed parts unreached. Each enclosed part is given
+/// back when its median distance from the backdrop model is above the noise, so the colour shows
+/// it is garment; backdrop-coloured gaps the closing happens to seal (the narrow gap between an
+/// arm and the body, or at the top of the gap between trouser legs) stay backdrop.
+fn keep_enclosed_light_parts(
+    region: &mut [Region],
+    distance: &[f32],
+    noise: f32,
+    w: usize,
+    h: usize,
+) {
+    let garment: Vec<bool> = region.iter().map(|&r| r == Region::Garment).collect();
+    let Some((x0, y0, x1, y1)) = mask_bounds(&garment, w, h) else {
+        return;
+    };
+    let size = (x1 - x0).max(y1 - y0) as f32;
+    let r = ((OUTLINE_CLOSING * size).round() as usize).clamp(2, 64);
+    let closed = close(&garment, w, h, r);
+    let open: Vec<bool> = region
+        .iter()
+        .zip(&closed)
+        .map(|(&reg, &c)| reg != Region::Garment && !c)
+        .collect();
+    let reached = flood_from_border(&open, w, h);
+    // Median distance of a light part must clear the backdrop's own spread by a margin.
+    let min_distance = (2.5 * noise).max(2.0) + 1.5;
+    let min_area = (r * r).max(16);
+    let mut seen = vec![false; w * h];
+    let mut stack = Vec::new();
+    let mut component = Vec::new();
+    for start in 0..w * h {
+        let enclosed = |i: usize| region[i] != Region::Garment && reached[i] != Region::Backdrop;
+        if seen[start] || !enclosed(start) {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        component.clear();
+        while let Some(i) = stack.pop() {
+            component.push(i);
+            let (x, y) = (i % w, i / w);
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then(|| i + w),
+            ];
+            for j in neighbours.into_iter().flatten() {
+                if !seen[j] && enclosed(j) {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        if component.len() < min_area {
+            continue;
+        }
+        let mut d: Vec<f32> = component.iter().map(|&i| distance[i]).collect();
+        let mid = d.len() / 2;
+        let (_, median, _) = d.select_nth_unstable_by(mid, f32::total_cmp);
+        if *median >= min_distance {
+            for &i in &component {
+                region[i] = Region::Garment;
+            }
+        }
+    }
+}
+
+/// Inclusive bounding box `(x0, y0, x1, y1)` of the set pixels.
+fn mask_bounds(mask: &[bool], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
+    let mut bounds: Option<(usize, usize, usize, usize)> = None;
+    for y in 0..h {
+        let row = &mask[y * w..(y + 1) * w];
+        let (Some(first), Some(last)) = (row.iter().position(|&v| v), row.iter().rposition(|&v| v))
+        else {
+            continue;
+        };
+        bounds = Some(match bounds {
+            None => (first, y, last, y),
+            Some((a, b, c, _)) => (a.min(first), b, c.max(last), y),
+        });
+    }
+    bounds
+}
+
+/// Morphological closing by a `(2r + 1)²` square: dilation, then erosion. Never removes a set
+/// pixel (the image's outside counts as set for the erosion).
+fn close(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    let dilated = dilate(mask, w, h, r);
+    let inverse: Vec<bool> = dilated.iter().map(|&v| !v).collect();
+    dilate(&inverse, w, h, r)
+        .iter()
+        .zip(mask)
+        .map(|(&grown_background, &set)| set || !grown_background)
+        .collect()
+}
+
+/// Dilation by a `(2r + 1)²` square, separable: rows, then columns.
+fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    let mut rows = vec![false; w * h];
+    for y in 0..h {
+        spread(&mask[y * w..(y + 1) * w], &mut rows[y * w..(y + 1) * w], r);
+    }
+    let mut out = vec![false; w * h];
+    let mut column = vec![false; h];
+    let mut spread_column = vec![false; h];
+    for x in 0..w {
+        for y in 0..h {
+            column[y] = rows[y * w + x];
+        }
+        spread(&column, &mut spread_column, r);
+        for y in 0..h {
+            out[y * w + x] = spread_column[y];
+        }
+    }
+    out
+}
+
+/// One line of a dilation: `out[i]` is set when any `src[j]` with `|i - j| <= r` is.
+fn spread(src: &[bool], out: &mut [bool], r: usize) {
+    let n = src.len();
+    // The nearest set pixel on the left, then on the right.
+    let mut last: Option<usize> = None;
+    for i in 0..n {
+        if src[i] {
+            last = Some(i);
+        }
+        out[i] = last.is_some_and(|j| i - j <= r);
+    }
+    let mut next: Option<usize> = None;
+    for i in (0..n).rev() {
+        if src[i] {
+            next = Some(i);
+        }
+        out[i] = out[i] || next.is_some_and(|j| j - i <= r);
+    }
+}
+
 /// Removes connected components smaller than `min_area`: opaque specks (`opaque = true`, turned
 /// transparent) or pinholes not touching the border (`opaque = false`, filled).
 fn remove_small_components(alpha: &mut [u8], w: usize, h: usize, min_area: usize, opaque: bool) {
@@ -624,6 +777,78 @@ mod tests {
         );
         assert_eq!(out.get_pixel(5, 255).0[3], 0, "dark end of the sweep");
         assert_eq!(out.get_pixel(120, 150).0[3], 255);
+    }
+
+    #[test]
+    fn light_stripes_running_out_to_the_outline_stay_opaque() {
+        // Blue and warm-white stripes, 8 px each, running to the shirt's top edge and hem on a
+        // light backdrop: the white ones are nearly backdrop-coloured and touch it at both ends.
+        let img = product_photo(|x, y| {
+            in_shirt(x, y).then_some(if (x / 8) % 2 == 0 {
+                [40, 80, 160, 255]
+            } else {
+                [249, 246, 240, 255]
+            })
+        });
+        let out = matte_garment(&img).unwrap();
+        // White stripes: x = 8..16, 24..32, …; inside, at the top edge, at the hem, in a sleeve.
+        for (x, y) in [(124, 150), (140, 61), (108, 218), (44, 90), (204, 70)] {
+            assert!(
+                out.get_pixel(x, y).0[3] >= 250,
+                "stripe at ({x},{y}): {:?}",
+                out.get_pixel(x, y)
+            );
+        }
+        let body: Vec<(u32, u32)> = (60..220)
+            .flat_map(|y| (72..168).map(move |x| (x, y)))
+            .collect();
+        let opaque = body
+            .iter()
+            .filter(|&&(x, y)| out.get_pixel(x, y).0[3] >= 128)
+            .count();
+        assert!(
+            opaque * 100 >= body.len() * 99,
+            "{opaque} of {} body pixels opaque",
+            body.len()
+        );
+        for (x, y) in [(120, 40), (120, 240), (20, 150), (230, 90), (50, 150)] {
+            assert_eq!(out.get_pixel(x, y).0[3], 0, "backdrop at ({x},{y})");
+        }
+    }
+
+    #[test]
+    fn a_backdrop_coloured_slit_open_at_the_hem_stays_see_through() {
+        // Narrow enough for the outline's closing to seal it, but the backdrop's colour.
+        let slit = |x: u32, y: u32| (116..124).contains(&x) && y >= 170;
+        let img =
+            product_photo(|x, y| (in_shirt(x, y) && !slit(x, y)).then_some([40, 80, 160, 255]));
+        let out = matte_garment(&img).unwrap();
+        for (x, y) in [(120, 190), (120, 210)] {
+            assert!(
+                out.get_pixel(x, y).0[3] < 20,
+                "slit at ({x},{y}): {:?}",
+                out.get_pixel(x, y)
+            );
+        }
+        assert_eq!(out.get_pixel(100, 200).0[3], 255);
+    }
+
+    #[test]
+    fn closing_fills_narrow_gaps_and_keeps_what_was_set() {
+        // Two bars 3 px apart, and a lone pixel far away.
+        let (w, h) = (20, 9);
+        let mut mask = vec![false; w * h];
+        for y in 2..7 {
+            for x in (2..6).chain(9..13) {
+                mask[y * w + x] = true;
+            }
+        }
+        mask[4 * w + 18] = true;
+        let closed = close(&mask, w, h, 2);
+        assert!((6..9).all(|x| closed[4 * w + x]), "gap bridged");
+        assert!(!closed[4 * w + 15], "no bridge over 5 px");
+        assert!(closed[4 * w + 18], "nothing set is removed");
+        assert!(!closed[8 * w + 16], "far from everything stays empty");
     }
 
     #[test]

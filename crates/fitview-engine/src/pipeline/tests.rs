@@ -442,6 +442,44 @@ fn garment_is_cut_out_cropped_and_centred_on_transparent() {
 }
 
 #[test]
+fn the_white_stripes_of_the_striped_shirt_fixture_stay_opaque() {
+    // Its white stripes run out to the shoulders and the hem on a light grey backdrop.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/garments/shirt-striped.jpg"
+    );
+    let g = prepare_garment(
+        &std::fs::read(path).unwrap(),
+        &Limits::default(),
+        (1024, 1024),
+    )
+    .unwrap();
+    let rows: Vec<u32> = (0..1024)
+        .filter(|&y| (0..1024).any(|x| g.get_pixel(x, y).0[3] >= 128))
+        .collect();
+    let (top, bottom) = (rows[0], rows[rows.len() - 1]);
+    // The body's middle, between the sleeves and the hem, well inside its sides.
+    let y_range = top + (bottom - top) * 4 / 10..top + (bottom - top) * 8 / 10;
+    let y_mid = (y_range.start + y_range.end) / 2;
+    let xs: Vec<u32> = (0..1024)
+        .filter(|&x| g.get_pixel(x, y_mid).0[3] >= 128)
+        .collect();
+    let (left, right) = (xs[0] + 40, xs[xs.len() - 1] - 40);
+    let mut opaque = 0;
+    let mut all = 0;
+    for y in y_range {
+        for x in left..right {
+            all += 1;
+            opaque += usize::from(g.get_pixel(x, y).0[3] >= 250);
+        }
+    }
+    assert!(
+        opaque * 100 >= all * 99,
+        "only {opaque} of {all} pixels of the shirt's body are opaque"
+    );
+}
+
+#[test]
 fn garment_on_a_busy_background_is_refused() {
     let busy = RgbaImage::from_fn(200, 200, |x, y| {
         let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) as u8;

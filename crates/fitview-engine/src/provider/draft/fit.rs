@@ -10,6 +10,8 @@
 //!   before the hands. A kurta is a long top whose hem may reach the knees.
 //! - **bottom**: the waistband between waist and hips, trouser legs along the legs to the ankles
 //!   (or to their natural length when shorter, like shorts), a skirt's hem at its natural length.
+//!   A flat lay shows half the waist's circumference, wider than the body's front view of it, so
+//!   a bottom's length is scaled [`WRAP`] times more than its width.
 //! - **one-piece**: neckline and straps (or sleeves) as a top, the waist at the waist, the skirt
 //!   at its natural length, no lower than the ankles.
 //!
@@ -26,6 +28,13 @@ use crate::request::GarmentCategory;
 const MAX_ANISOTROPY: f32 = 1.35;
 /// Extra width over the body where a garment hugs it.
 const EASE: f32 = 1.06;
+/// A flat lay shows half a waistband's circumference; a body seen from the front shows the
+/// waist's width, about this much less (an ellipse of aspect 0.7). Bottoms are scaled across by
+/// the body's width but along their length by this much more, or trousers come out as shorts.
+const WRAP: f32 = 1.3;
+/// Trousers whose natural length reaches this share of the way from the waistband to the feet
+/// are full length: their legs end at the feet.
+const FULL_LENGTH: f32 = 0.7;
 
 /// Control points and drawing rules for one garment on one body.
 #[derive(Debug, Clone)]
@@ -313,15 +322,27 @@ fn fit_upper(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<(f32,
             let mid = [origin[0] + dir[0] * t_end, origin[1] + dir[1] * t_end];
             let open_half = (dist(end.outer, end.inner) * 0.5 * sx).max(arm_half * 1.2 + 1.0);
             let out = [side * dir[1], -side * dir[0]];
+            // A slanted opening keeps its slant: each corner stays as far along the sleeve, ahead
+            // of or behind the opening's middle, as it is on the garment. Pinning both corners
+            // level with the middle would pull the part of the sleeve beyond a corner out into a
+            // flared point.
+            let armhole = [(gsh[k][0] + gua[k][0]) * 0.5, (gsh[k][1] + gua[k][1]) * 0.5];
+            let axis_len = dist(end.mid, armhole).max(1.0);
+            let axis = [
+                (end.mid[0] - armhole[0]) / axis_len,
+                (end.mid[1] - armhole[1]) / axis_len,
+            ];
+            let ahead = |c: P| ((c[0] - end.mid[0]) * axis[0] + (c[1] - end.mid[1]) * axis[1]) * sx;
+            let corner = |c: P, across: f32| {
+                let t = ahead(c).clamp(-open_half, open_half);
+                [
+                    mid[0] + dir[0] * t + out[0] * across,
+                    mid[1] + dir[1] * t + out[1] * across,
+                ]
+            };
             pairs.add(mid, end.mid);
-            pairs.add(
-                [mid[0] + out[0] * open_half, mid[1] + out[1] * open_half],
-                end.outer,
-            );
-            pairs.add(
-                [mid[0] - out[0] * open_half, mid[1] - out[1] * open_half],
-                end.inner,
-            );
+            pairs.add(corner(end.outer, open_half), end.outer);
+            pairs.add(corner(end.inner, -open_half), end.inner);
         }
     }
     Some((sx, gap + ease))
@@ -419,9 +440,10 @@ fn fit_bottom(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<Plan
     let c = (l + r) * 0.5;
     let gw_y = (gw[0][1] + gw[1][1]) * 0.5;
     let sx = 2.0 * band_half / (gw[1][0] - gw[0][0]).max(1.0);
+    let sy = sx * WRAP;
     pairs.add([c - band_half, band_y], gw[0]);
     pairs.add([c + band_half, band_y], gw[1]);
-    let gy_hip = gw_y + (hip_y - band_y) / sx;
+    let gy_hip = gw_y + (hip_y - band_y) / sy;
     let (gl, gr) = g.sides_at(gy_hip)?;
     pin_sides(f, g, pairs, hip_y, gy_hip, (gr - gl) * 0.5 * sx)?;
     let foot_y = f.foot_y();
@@ -429,12 +451,12 @@ fn fit_bottom(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<Plan
 
     if let (Some(ends), Some(gcrotch)) = (g.leg_ends, g.crotch) {
         let gend_y = (ends[0].outer[1] + ends[1].outer[1]) * 0.5;
-        let natural = sx * (gend_y - gw_y);
+        let natural = sy * (gend_y - gw_y);
         let full = foot_y - band_y;
-        let end_y = if natural >= 0.8 * full {
+        let end_y = if natural >= FULL_LENGTH * full {
             foot_y
         } else {
-            band_y + natural.min(full * MAX_ANISOTROPY)
+            band_y + natural
         };
         let c_crotch = f.body.centre_at(crotch_y - 1.0);
         pairs.add(
@@ -477,7 +499,7 @@ fn fit_bottom(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<Plan
     } else {
         let ghem = g.hem?;
         let ghem_y = (ghem[0][1] + ghem[1][1]) * 0.5;
-        let hem_y = (band_y + sx * (ghem_y - gw_y))
+        let hem_y = (band_y + sy * (ghem_y - gw_y))
             .min(foot_y)
             .max(hip_y + 0.2 * f.unit);
         let natural_half = (ghem[1][0] - ghem[0][0]) * 0.5 * sx;

@@ -503,8 +503,13 @@ fn measure(mask: &Mask) -> Option<Measured> {
     let mut leg_ends = [None, None];
     if let Some(cy) = crotch_y {
         let centre = torso[(cy as usize).saturating_sub(1)].map_or(neck_x, |(l, r)| (l + r) * 0.5);
+        // A foot narrower than the trouser leg above it, set off-centre, or a row or two lost to
+        // the matte between hem and foot must not end the leg: the track continues with any run
+        // overlapping the last one, across a short gap.
+        let max_gap = (0.12 * head_unit).max(2.0) as usize;
         for (k, side) in [-1.0f32, 1.0].into_iter().enumerate() {
-            let mut track: Option<f32> = None;
+            let mut track: Option<Run> = None;
+            let mut missed = 0;
             for y in cy as usize..=y_bot {
                 mask.runs_into(y, &mut runs);
                 let candidate = match track {
@@ -517,11 +522,25 @@ fn measure(mask: &Mask) -> Option<Measured> {
                                 .abs()
                                 .total_cmp(&(b.centre() - centre).abs())
                         }),
-                    Some(t) => nearest_run(&runs, t)
-                        .filter(|r| run_distance(*r, t) < 0.5 * r.width() + 2.0),
+                    Some(t) => runs
+                        .iter()
+                        .copied()
+                        .filter(|r| r.start <= t.end + 2 && r.end + 2 >= t.start)
+                        .min_by(|a, b| {
+                            (a.centre() - t.centre())
+                                .abs()
+                                .total_cmp(&(b.centre() - t.centre()).abs())
+                        }),
                 };
-                let Some(run) = candidate else { break };
-                track = Some(run.centre());
+                let Some(run) = candidate else {
+                    if track.is_none() || missed >= max_gap {
+                        break;
+                    }
+                    missed += 1;
+                    continue;
+                };
+                missed = 0;
+                track = Some(run);
                 legs[k]
                     .samples
                     .push((y as f32, run.centre(), run.width() * 0.5));
