@@ -29,7 +29,7 @@ fn a_broken_manifest_lists_every_problem_with_its_line_and_generates_nothing() {
         ("broken.toml:21:", "no such file"),
         ("broken.toml:29:", "duplicate SKU `TS-WHITE`"),
         ("broken.toml:35:", "unknown garment category `hat`"),
-        ("broken.toml:36:", "`s3://` images are not supported"),
+        ("broken.toml:36:", "unknown scheme `https`"),
         ("broken-products.csv:3:", "row has 3 fields"),
         ("broken-products.csv:4:", "`price` must be a number"),
         ("broken-products.csv:4:", "not a JPEG, PNG or WebP image"),

@@ -1,8 +1,12 @@
 //! Shared by the `batch*` tests: running `fitview batch` and writing manifests over the fixtures.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The repository's fixtures directory.
 pub fn fixtures() -> PathBuf {
@@ -43,12 +47,85 @@ pub fn spawn_batch(manifest: &Path, out: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
+/// A batch started in the background whose stderr is collected as it comes.
+pub struct Watched {
+    /// The `fitview batch` process.
+    pub child: Child,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watched {
+    /// Starts a batch, reading its stderr on a thread.
+    pub fn spawn(manifest: &Path, out: &Path, extra: &[&str]) -> Self {
+        let mut child = batch_command(manifest, out, extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                let mut text = sink.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        Self {
+            child,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    /// Its stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds (polling), failing if the process ends first or after 2 minutes.
+    pub fn wait_until(&mut self, what: &str, mut done: impl FnMut(&Self) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "the batch ended ({status}) before {what}:\n{}",
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -INT failed");
+    }
+
+    /// Waits for the process to end: its exit code and whole stderr.
+    pub fn finish(mut self) -> (Option<i32>, String) {
+        let status = self.child.wait().unwrap();
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        (status.code(), self.stderr())
+    }
+}
+
 /// A config file that makes every mock call take `latency_ms`.
 pub fn mock_config(dir: &Path, latency_ms: u64) -> PathBuf {
     let path = dir.join("fitview.toml");
     std::fs::write(
         &path,
-        format!("[providers]\nmock_latency_ms = {latency_ms}\n"),
+        format!("[provider_settings]\nmock_latency_ms = {latency_ms}\n"),
     )
     .unwrap();
     path
@@ -105,6 +182,26 @@ pub fn journal(out: &Path) -> Vec<serde_json::Value> {
     text.lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
+}
+
+/// Every line of the journal parses (no line torn), and no slot is done twice: the slots done.
+pub fn journal_is_consistent(out: &Path) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(out.join("journal.jsonl")).unwrap_or_default();
+    let mut done: HashMap<String, usize> = HashMap::new();
+    for line in text.lines() {
+        let record: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("torn or bad journal line {line:?}: {e}"));
+        if record["outcome"] == "done" {
+            *done
+                .entry(format!("{}/{}", record["model"], record["sku"]))
+                .or_default() += 1;
+        }
+    }
+    assert!(
+        done.values().all(|&n| n == 1),
+        "an item was generated twice: {done:?}"
+    );
+    done
 }
 
 /// A count from the report.

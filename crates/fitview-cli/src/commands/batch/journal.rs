@@ -1,11 +1,14 @@
-//! The batch journal: one JSON line per finished item, appended and fsync'd before the next one
-//! is counted, so a run killed at any moment (Ctrl-C, kill -9, power loss) resumes without losing
-//! or repeating finished work. A line torn by a kill is ignored when read back.
+//! The batch journal: one JSON line per finished item, appended and fsync'd before the item is
+//! counted, so a run killed at any moment (Ctrl-C, kill -9, power loss) resumes without losing
+//! or repeating finished work. A line torn by a kill is ignored when read back. Items that finish
+//! together are written with one write and one fsync (a group commit): an fsync costs
+//! milliseconds, and at high concurrency dozens of items finish within one.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use fitview_engine::CacheStatus;
 use serde::{Deserialize, Serialize};
@@ -129,11 +132,11 @@ pub fn load(path: &Path) -> Result<Loaded, JournalError> {
     Ok(loaded)
 }
 
-/// An open journal, appending.
-#[derive(Debug)]
+/// An open journal, appending. Clones share the file.
+#[derive(Debug, Clone)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    file: Arc<Mutex<File>>,
 }
 
 impl Journal {
@@ -157,21 +160,40 @@ impl Journal {
         }
         Ok(Self {
             path: path.to_owned(),
-            file,
+            file: Arc::new(Mutex::new(file)),
         })
     }
 
-    /// Appends a record and waits until it is on disk.
-    pub fn append(&mut self, record: &Record) -> Result<(), JournalError> {
+    /// Appends records, one line each, and waits until they are on disk. Blocks: call it off
+    /// the async threads.
+    pub fn append<'r>(
+        &self,
+        records: impl IntoIterator<Item = &'r Record>,
+    ) -> Result<(), JournalError> {
         let err = |source| JournalError {
             path: self.path.clone(),
             source,
         };
-        let mut line = serde_json::to_vec(record).map_err(|e| err(std::io::Error::other(e)))?;
-        line.push(b'\n');
-        // One write call per record: an interrupted write leaves at most one torn line.
-        self.file.write_all(&line).map_err(err)?;
-        self.file.sync_data().map_err(err)
+        let mut lines = Vec::new();
+        for record in records {
+            serde_json::to_writer(&mut lines, record).map_err(|e| err(std::io::Error::other(e)))?;
+            lines.push(b'\n');
+        }
+        let mut file = self.hold();
+        // One write call: an interrupted write leaves whole lines and at most one torn one.
+        file.write_all(&lines).map_err(err)?;
+        file.sync_data().map_err(err)
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Waits for a write in progress and keeps further writes out while the guard lives (held
+    /// while the process quits on a second Ctrl-C).
+    pub fn hold(&self) -> MutexGuard<'_, File> {
+        self.file.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -203,10 +225,12 @@ mod tests {
     fn latest_record_wins_and_a_torn_last_line_is_skipped_then_closed_off() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
-        let mut journal = Journal::open(&path).unwrap();
-        journal.append(&record("A", Outcome::Failed)).unwrap();
-        journal.append(&record("A", Outcome::Done)).unwrap();
-        journal.append(&record("B", Outcome::Done)).unwrap();
+        let journal = Journal::open(&path).unwrap();
+        journal.append(&[record("A", Outcome::Failed)]).unwrap();
+        journal
+            .append(&[record("A", Outcome::Done), record("B", Outcome::Done)])
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
         drop(journal);
         // A kill in the middle of a write leaves half a line.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
@@ -218,8 +242,8 @@ mod tests {
         assert_eq!(loaded.latest.len(), 2);
         assert_eq!(loaded.latest["ava/A"].outcome, Outcome::Done);
 
-        let mut journal = Journal::open(&path).unwrap();
-        journal.append(&record("C", Outcome::Done)).unwrap();
+        let journal = Journal::open(&path).unwrap();
+        journal.append(&[record("C", Outcome::Done)]).unwrap();
         let loaded = load(&path).unwrap();
         assert_eq!(
             loaded.latest.len(),

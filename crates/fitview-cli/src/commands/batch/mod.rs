@@ -13,7 +13,10 @@ mod plan;
 mod progress;
 mod report;
 mod run;
+mod source;
+mod stop;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
@@ -25,14 +28,26 @@ use crate::output::write_atomic;
 use plan::Item;
 use progress::{Mode, Progress};
 
+/// Most bytes of results the engine keeps in memory during a batch. Every result goes to disk
+/// and is asked for again only by a duplicate pair (two SKUs with the same photo), so a memory
+/// layer sized for a server would only grow with the catalog.
+const MEMORY_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Runs `fitview batch`.
 pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()> {
-    crate::config::apply_provider_args(&mut config, &args.provider);
+    config.cache.memory_bytes = config.cache.memory_bytes.min(MEMORY_CACHE_BYTES);
+    crate::config::apply_provider_args(
+        &mut config,
+        &args.provider,
+        crate::config::ProviderRole::TryOn,
+    );
     let manifest = manifest::load(&args.manifest)
+        .await
         .map_err(|e| fitview_engine::Error::invalid_input(e.to_string()))?;
+    let manifest = Arc::new(manifest);
     let output = super::output_options(&args.output, OutputFormat::Webp);
     let mock_latency = (config.provider == "mock")
-        .then_some(config.providers.mock_latency_ms)
+        .then_some(config.provider_settings.mock_latency_ms)
         .flatten();
     let engine = Engine::builder().config(config).build()?;
     let provider = engine.provider().clone();
@@ -79,7 +94,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut journal = journal::Journal::open(&journal_path)?;
+    let journal = journal::Journal::open(&journal_path)?;
     let mode = Mode::detect(args.output.json);
     if earlier.unreadable > 0 {
         tracing::warn!(
@@ -87,7 +102,13 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
             "skipped unreadable journal lines (torn by a kill?)"
         );
     }
-    let progress = Progress::start(mode, to_run.len(), estimate.cache_hits_expected);
+    let progress = Arc::new(Progress::start(
+        mode,
+        to_run.len(),
+        estimate.cache_hits_expected,
+    ));
+    let stop = stop::StopFlag::default();
+    stop::listen_for_ctrl_c(stop.clone(), journal.clone(), progress.clone());
     let started_at = unix_now();
     let settings = run::Settings {
         concurrency: usize::from(args.concurrency),
@@ -97,12 +118,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         out: args.out.clone(),
     };
     let outcome = run::run(
-        &engine,
-        &manifest,
-        to_run,
-        &settings,
-        &mut journal,
-        &progress,
+        &engine, &manifest, to_run, &settings, &journal, &progress, &stop,
     )
     .await?;
     progress.finish();
@@ -115,10 +131,11 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         started_at,
         finished_at: unix_now(),
         counts,
-        stopped: outcome
-            .stopped
-            .as_ref()
-            .map(|(reason, error)| format!("{reason}: {error}")),
+        stopped: match &outcome.stopped {
+            Some((reason, error)) => Some(format!("{reason}: {error}")),
+            None if outcome.interrupted => Some("interrupted (Ctrl-C)".to_owned()),
+            None => None,
+        },
         items,
     };
     let report_path = args.out.join(report::FILE_NAME);
@@ -137,6 +154,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
             "report": report_path,
             "gallery": gallery_path,
             "stopped": report.stopped,
+            "interrupted": outcome.interrupted,
         }));
     } else {
         eprintln!(
@@ -154,6 +172,14 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         return Err(anyhow::Error::new(error).context(format!(
             "{reason}; {left} items left: fix the cause and run the same command to resume"
         )));
+    }
+    if outcome.interrupted {
+        eprintln!(
+            "batch: interrupted with {} items left; {}",
+            c.not_run + c.failed,
+            stop::resume_hint()
+        );
+        return Err(crate::exit::Interrupted.into());
     }
     Ok(())
 }

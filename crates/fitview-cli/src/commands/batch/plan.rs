@@ -104,12 +104,13 @@ mod tests {
     use fitview_engine::GarmentCategory;
 
     use super::super::manifest::Generate;
+    use super::super::source::ImageSource;
     use super::*;
 
     fn manifest() -> Manifest {
         let model = |id: &str, digest: &str| Model {
             id: id.into(),
-            image: PathBuf::from(format!("{id}.jpg")),
+            image: ImageSource::File(PathBuf::from(format!("{id}.jpg"))),
             image_digest: digest.into(),
             landmarks: None,
             facts: Vec::new(),
@@ -118,7 +119,7 @@ mod tests {
             sku: sku.into(),
             name: sku.into(),
             category,
-            image: PathBuf::from(format!("{sku}.jpg")),
+            image: ImageSource::File(PathBuf::from(format!("{sku}.jpg"))),
             image_digest: digest.into(),
             sizes: Vec::new(),
             colour: None,

@@ -164,11 +164,10 @@ impl Progress {
         match self.mode {
             Mode::Json => event(&json!({"event": kind, "message": message})),
             Mode::Lines => eprintln!("batch: {message}"),
-            Mode::Bar => {
-                if let Some(bar) = &self.bar {
-                    bar.println(message);
-                }
-            }
+            Mode::Bar => match &self.bar {
+                Some(bar) if !bar.is_finished() => bar.println(message),
+                _ => eprintln!("batch: {message}"),
+            },
         }
     }
 
@@ -176,6 +175,13 @@ impl Progress {
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish();
+        }
+    }
+
+    /// Leaves the bar as it is, before the process quits mid-run.
+    pub fn abandon(&self) {
+        if let Some(bar) = &self.bar {
+            bar.abandon();
         }
     }
 

@@ -1,20 +1,26 @@
-//! Runs the planned items against the engine: bounded concurrency, paced starts, one journal line
-//! per finished item, and an early stop when the provider keeps refusing.
+//! Runs the planned items against the engine: bounded concurrency, paced starts, journal lines
+//! for finished items (group-committed), and an early stop when the provider keeps refusing or
+//! the user presses Ctrl-C.
+//!
+//! Each item runs as its own task, so the engine's work for different items (hashing, the
+//! provider's own processing, encoding) uses every core; the scheduler only starts items, and
+//! journals and counts those that finish.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use fitview_engine::{Engine, Error, OutputOptions, Style, TryOnOptions, TryOnRequest};
-use futures::StreamExt;
+use tokio::task::JoinSet;
 
 use super::journal::{ItemError, Journal, JournalError, Outcome, Record};
 use super::limiter::RateLimiter;
 use super::manifest::Manifest;
 use super::plan::Item;
 use super::progress::Progress;
+use super::stop::StopFlag;
 
 /// After this many items in a row fail with a transient error (rate limited, unavailable, timed
 /// out, each already retried by the engine), the provider is taken to be out of quota or down.
@@ -42,67 +48,135 @@ pub struct RunOutcome {
     pub records: HashMap<String, Record>,
     /// Why the run stopped before the end, with the error that made it stop.
     pub stopped: Option<(String, Error)>,
+    /// Whether Ctrl-C stopped it.
+    pub interrupted: bool,
 }
 
-/// Runs `items`, journaling each as it finishes.
+/// What every item task shares.
+struct Shared {
+    engine: Engine,
+    manifest: Arc<Manifest>,
+    settings: Settings,
+    persons: HashMap<usize, Result<Bytes, String>>,
+    limiter: RateLimiter,
+    progress: Arc<Progress>,
+    stop: StopFlag,
+}
+
+/// A finished item: its label, its record, and the engine error if it failed.
+type Finished = (String, Record, Option<Error>);
+
+/// Runs `items`, journaling each as it finishes, until all are done or `stop` is set.
 pub async fn run(
     engine: &Engine,
-    manifest: &Manifest,
+    manifest: &Arc<Manifest>,
     items: &[&Item],
     settings: &Settings,
-    journal: &mut Journal,
-    progress: &Progress,
+    journal: &Journal,
+    progress: &Arc<Progress>,
+    stop: &StopFlag,
 ) -> Result<RunOutcome, JournalError> {
-    let persons = read_persons(manifest, items).await;
-    let limiter = RateLimiter::per_minute(settings.rpm);
-    let stop = AtomicBool::new(false);
+    let shared = Arc::new(Shared {
+        engine: engine.clone(),
+        manifest: manifest.clone(),
+        settings: settings.clone(),
+        persons: read_persons(manifest, items).await,
+        limiter: RateLimiter::per_minute(settings.rpm),
+        progress: progress.clone(),
+        stop: stop.clone(),
+    });
     let mut outcome = RunOutcome::default();
     let mut transient_in_a_row = 0;
+    let mut queue = items.iter();
+    let mut running = JoinSet::new();
 
-    let mut finished = futures::stream::iter(items.iter().copied())
-        .map(|item| {
-            let (limiter, stop, persons) = (&limiter, &stop, &persons);
-            async move {
-                if stop.load(Ordering::SeqCst) {
-                    return None;
-                }
-                limiter.wait().await;
-                if stop.load(Ordering::SeqCst) {
-                    return None;
-                }
-                let label = item.label(manifest);
-                progress.started(&label);
-                let (record, error) = run_item(engine, manifest, item, persons, settings).await;
-                Some((label, record, error))
+    loop {
+        while running.len() < settings.concurrency.max(1) && !stop.is_stopped() {
+            let Some(&item) = queue.next() else { break };
+            running.spawn(run_task(shared.clone(), item.clone()));
+        }
+        let Some(first) = running.join_next().await else {
+            break;
+        };
+        // Everything that finished meanwhile goes into the same journal write.
+        let mut finished: Vec<Finished> = Vec::new();
+        for joined in std::iter::once(first).chain(std::iter::from_fn(|| running.try_join_next())) {
+            match joined {
+                Ok(Some(done)) => finished.push(done),
+                Ok(None) => {}
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => {}
             }
-        })
-        .buffer_unordered(settings.concurrency.max(1));
+        }
+        if finished.is_empty() {
+            continue;
+        }
+        let finished = commit(journal, finished).await?;
 
-    while let Some(done) = finished.next().await {
-        let Some((label, record, error)) = done else {
-            continue;
-        };
-        journal.append(&record)?;
-        progress.finished(&label, &record);
-        outcome.records.insert(label, record);
-        let Some(error) = error else {
-            transient_in_a_row = 0;
-            continue;
-        };
-        transient_in_a_row = if error.is_retryable() {
-            transient_in_a_row + 1
-        } else {
-            0
-        };
-        if outcome.stopped.is_none()
-            && let Some(reason) = stop_reason(&error, transient_in_a_row)
-        {
-            stop.store(true, Ordering::SeqCst);
-            progress.note("stopping", &format!("{reason}: {error}"));
-            outcome.stopped = Some((reason, error));
+        for (label, record, error) in finished {
+            progress.finished(&label, &record);
+            outcome.records.insert(label, record);
+            let Some(error) = error else {
+                transient_in_a_row = 0;
+                continue;
+            };
+            transient_in_a_row = if error.is_retryable() {
+                transient_in_a_row + 1
+            } else {
+                0
+            };
+            if outcome.stopped.is_none()
+                && let Some(reason) = stop_reason(&error, transient_in_a_row)
+            {
+                stop.stop();
+                progress.note("stopping", &format!("{reason}: {error}"));
+                outcome.stopped = Some((reason, error));
+            }
         }
     }
+    outcome.interrupted = stop.is_interrupted();
     Ok(outcome)
+}
+
+/// Journals finished items with one write and one fsync, off the async threads.
+async fn commit(journal: &Journal, finished: Vec<Finished>) -> Result<Vec<Finished>, JournalError> {
+    let journal = journal.clone();
+    let path = journal.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        journal
+            .append(finished.iter().map(|(_, record, _)| record))
+            .map(|()| finished)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(JournalError {
+            path,
+            source: std::io::Error::other(e),
+        })
+    })
+}
+
+/// One item, once the rate allows it; `None` when the batch stopped before it started.
+async fn run_task(shared: Arc<Shared>, item: Item) -> Option<Finished> {
+    tokio::select! {
+        biased;
+        () = shared.stop.stopped() => return None,
+        () = shared.limiter.wait() => {}
+    }
+    if shared.stop.is_stopped() {
+        return None;
+    }
+    let label = item.label(&shared.manifest);
+    shared.progress.started(&label);
+    let (record, error) = run_item(
+        &shared.engine,
+        &shared.manifest,
+        &item,
+        &shared.persons,
+        &shared.settings,
+    )
+    .await;
+    Some((label, record, error))
 }
 
 /// Whether an item's error means every following item would fail too.
@@ -130,11 +204,8 @@ async fn read_persons(
     let mut persons = HashMap::new();
     for item in items {
         if let std::collections::hash_map::Entry::Vacant(slot) = persons.entry(item.model) {
-            let path = &manifest.models[item.model].image;
-            let bytes = tokio::fs::read(path)
-                .await
-                .map(Bytes::from)
-                .map_err(|e| format!("{}: {e}", path.display()));
+            let image = &manifest.models[item.model].image;
+            let bytes = image.read().await.map_err(|e| format!("{image}: {e}"));
             slot.insert(bytes);
         }
     }
@@ -227,9 +298,11 @@ async fn generate(
         Some(Err(e)) => return Err(Failure::Io(e.clone())),
         None => return Err(Failure::Io(format!("model {} was not loaded", model.id))),
     };
-    let garment = tokio::fs::read(&product.image)
+    let garment = product
+        .image
+        .read()
         .await
-        .map_err(|e| Failure::Io(format!("{}: {e}", product.image.display())))?;
+        .map_err(|e| Failure::Io(format!("{}: {e}", product.image)))?;
     let options = TryOnOptions {
         output: settings.output.clone(),
         ..TryOnOptions::default()
@@ -321,15 +394,15 @@ mod tests {
     use super::super::progress::{Mode, Progress};
     use super::*;
 
-    fn catalog() -> Manifest {
+    async fn catalog() -> Arc<Manifest> {
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/catalog/catalog.toml");
-        manifest::load(&path).unwrap()
+        Arc::new(manifest::load(&path).await.unwrap())
     }
 
     #[tokio::test]
     async fn a_provider_that_rejects_the_key_stops_the_batch_early() {
-        let manifest = catalog();
+        let manifest = catalog().await;
         let items = plan::plan(&manifest, "test");
         assert!(items.len() > 10);
         let mock =
@@ -339,7 +412,7 @@ mod tests {
             .build()
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let mut journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
+        let journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
         let settings = Settings {
             concurrency: 2,
             rpm: None,
@@ -352,17 +425,14 @@ mod tests {
             out: dir.path().to_owned(),
         };
         let refs: Vec<&Item> = items.iter().collect();
-        let progress = Progress::start(Mode::Lines, refs.len(), 0);
+        let progress = Arc::new(Progress::start(Mode::Lines, refs.len(), 0));
+        let stop = StopFlag::default();
         let outcome = run(
-            &engine,
-            &manifest,
-            &refs,
-            &settings,
-            &mut journal,
-            &progress,
+            &engine, &manifest, &refs, &settings, &journal, &progress, &stop,
         )
         .await
         .unwrap();
+        assert!(stop.is_stopped() && !outcome.interrupted);
         let (reason, error) = outcome.stopped.expect("the batch stops");
         assert_eq!(error.code(), "auth");
         assert!(reason.contains("rejected the credentials"), "{reason}");
@@ -375,6 +445,8 @@ mod tests {
                 .values()
                 .all(|r| r.outcome == Outcome::Failed)
         );
+        let journaled = journal::load(journal.path()).unwrap();
+        assert_eq!(journaled.latest.len(), outcome.records.len());
     }
 
     #[tokio::test]

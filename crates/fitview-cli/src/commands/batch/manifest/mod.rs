@@ -3,7 +3,8 @@
 //!
 //! Every problem is collected with its file and line, so a retailer fixes the manifest in one go
 //! instead of one error per run. Images are read once here (checked to be JPEG, PNG or WebP and
-//! hashed), which also gives the digests that identify each batch item.
+//! hashed), which also gives the digests that identify each batch item. Images named by a store
+//! URL are fetched after the manifest has been walked, several at a time.
 
 mod csv_file;
 mod json_file;
@@ -15,8 +16,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use fitview_engine::{BodyLandmarks, GarmentCategory, Style};
+use futures::StreamExt;
 
+use super::source::{ImageSource, Sources};
 use node::{Node, Value};
+
+/// Store objects fetched at once while validating.
+const FETCHES_AT_ONCE: usize = 16;
 
 /// A validated catalog manifest.
 #[derive(Debug, Clone)]
@@ -37,7 +43,7 @@ pub struct Model {
     /// Unique id; also the output directory name.
     pub id: String,
     /// The photo.
-    pub image: PathBuf,
+    pub image: ImageSource,
     /// BLAKE3 of the photo's bytes.
     pub image_digest: String,
     /// Body landmarks in the photo's pixels, if given.
@@ -56,7 +62,7 @@ pub struct Product {
     /// Where the garment goes.
     pub category: GarmentCategory,
     /// The product photo.
-    pub image: PathBuf,
+    pub image: ImageSource,
     /// BLAKE3 of the photo's bytes.
     pub image_digest: String,
     /// Sizes sold.
@@ -116,14 +122,17 @@ impl fmt::Display for ManifestError {
 impl std::error::Error for ManifestError {}
 
 /// Reads and validates the manifest at `path` (`.toml` or `.json`).
-pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+pub async fn load(path: &Path) -> Result<Manifest, ManifestError> {
     let mut checker = Checker {
         file: path.to_owned(),
         problems: Vec::new(),
         digests: HashMap::new(),
         seen: HashMap::new(),
+        sources: Sources::default(),
+        remote: Vec::new(),
     };
-    let manifest = checker.manifest(path);
+    let mut manifest = checker.manifest(path);
+    checker.fetch_remote(manifest.as_mut()).await;
     checker
         .problems
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
@@ -154,10 +163,23 @@ struct Checker {
     /// The file being read (the manifest, or its CSV while reading that).
     file: PathBuf,
     problems: Vec<Problem>,
-    /// Image path → digest (or why it cannot be used), so shared images are read once.
-    digests: HashMap<PathBuf, Result<String, String>>,
+    /// Image path or URL → digest (or why it cannot be used), so shared images are read once.
+    digests: HashMap<String, Result<String, String>>,
     /// Ids seen so far (kind and id → where), to report duplicates.
     seen: HashMap<String, String>,
+    /// Resolves image references; opens each store once.
+    sources: Sources,
+    /// Images in stores, with where each is named, fetched after the walk.
+    remote: Vec<RemoteImage>,
+}
+
+/// A store image named in the manifest, waiting to be fetched.
+struct RemoteImage {
+    url: String,
+    source: ImageSource,
+    file: PathBuf,
+    line: usize,
+    what: String,
 }
 
 impl Checker {
@@ -565,25 +587,101 @@ impl Checker {
         Some(generate)
     }
 
-    /// Resolves, reads, sniffs and hashes an image; the path and its digest.
+    /// Resolves, reads, sniffs and hashes an image; its source and digest. A store image is
+    /// only noted here (its digest is empty until [`Self::fetch_remote`] fills it in).
     fn image(
         &mut self,
         reference: &str,
         line: usize,
         base: &Path,
         what: &str,
-    ) -> Option<(PathBuf, String)> {
-        let path = self.resolve(reference, line, base, what)?;
+    ) -> Option<(ImageSource, String)> {
+        let source = match self.sources.resolve(reference, base) {
+            Ok(source) => source,
+            Err(reason) => {
+                self.problem(line, format!("{what}: image {reason}"));
+                return None;
+            }
+        };
+        let path = match &source {
+            ImageSource::File(path) => path.clone(),
+            ImageSource::Object(_) => {
+                self.remote.push(RemoteImage {
+                    url: source.to_string(),
+                    source: source.clone(),
+                    file: self.file.clone(),
+                    line,
+                    what: what.to_owned(),
+                });
+                return Some((source, String::new()));
+            }
+        };
         let digest = self
             .digests
-            .entry(path.clone())
-            .or_insert_with(|| digest_image(&path))
+            .entry(path.display().to_string())
+            .or_insert_with(|| {
+                std::fs::read(&path)
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::NotFound => "no such file".to_owned(),
+                        _ => e.to_string(),
+                    })
+                    .and_then(|bytes| image_digest(&bytes))
+            })
             .clone();
         match digest {
-            Ok(digest) => Some((path, digest)),
+            Ok(digest) => Some((source, digest)),
             Err(reason) => {
                 self.problem(line, format!("{what}: image {}: {reason}", path.display()));
                 None
+            }
+        }
+    }
+
+    /// Fetches every store image (each URL once, several at a time), reports those that cannot
+    /// be used at every line naming them, and fills in the digests of the others.
+    async fn fetch_remote(&mut self, manifest: Option<&mut Manifest>) {
+        let mut seen = BTreeSet::new();
+        let urls: Vec<&RemoteImage> = self
+            .remote
+            .iter()
+            .filter(|image| seen.insert(image.url.as_str()))
+            .collect();
+        let fetched: Vec<(String, Result<String, String>)> = futures::stream::iter(urls)
+            .map(|image| async move {
+                let digest = image
+                    .source
+                    .read()
+                    .await
+                    .and_then(|bytes| image_digest(&bytes));
+                (image.url.clone(), digest)
+            })
+            .buffer_unordered(FETCHES_AT_ONCE)
+            .collect()
+            .await;
+        self.digests.extend(fetched);
+        for image in std::mem::take(&mut self.remote) {
+            if let Some(Err(reason)) = self.digests.get(&image.url) {
+                self.problems.push(Problem {
+                    file: image.file,
+                    line: image.line,
+                    message: format!("{}: image {}: {reason}", image.what, image.url),
+                });
+            }
+        }
+        let Some(manifest) = manifest else { return };
+        let images = manifest
+            .models
+            .iter_mut()
+            .map(|m| (&m.image, &mut m.image_digest))
+            .chain(
+                manifest
+                    .products
+                    .iter_mut()
+                    .map(|p| (&p.image, &mut p.image_digest)),
+            );
+        for (source, digest) in images {
+            if let Some(Ok(fetched)) = source.url().and_then(|url| self.digests.get(url)) {
+                digest.clone_from(fetched);
             }
         }
     }
@@ -595,7 +693,7 @@ impl Checker {
         base: &Path,
         what: &str,
     ) -> Option<BodyLandmarks> {
-        let path = self.resolve(reference, line, base, what)?;
+        let path = self.local(reference, line, base, what)?;
         let parsed = std::fs::read(&path)
             .map_err(|e| e.to_string())
             .and_then(|bytes| {
@@ -613,21 +711,17 @@ impl Checker {
         }
     }
 
-    /// A local path (relative to the manifest) or a `file://` URL.
-    fn resolve(
-        &mut self,
-        reference: &str,
-        line: usize,
-        base: &Path,
-        what: &str,
-    ) -> Option<PathBuf> {
+    /// A local path (relative to the manifest) or a `file://` URL, for landmarks files.
+    fn local(&mut self, reference: &str, line: usize, base: &Path, what: &str) -> Option<PathBuf> {
         if let Some(path) = reference.strip_prefix("file://") {
             return Some(PathBuf::from(path));
         }
         if let Some((scheme, _)) = reference.split_once("://") {
             self.problem(
                 line,
-                format!("{what}: `{scheme}://` images are not supported by `fitview batch` yet; give a local path or file:// URL"),
+                format!(
+                    "{what}: landmarks must be a local file or a file:// URL, not `{scheme}://`"
+                ),
             );
             return None;
         }
@@ -661,17 +755,13 @@ pub fn parse_variation(text: &str) -> Option<Style> {
     }
 }
 
-/// Reads an image file, checks it is JPEG, PNG or WebP by its first bytes, and hashes it.
-fn digest_image(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        _ => e.to_string(),
-    })?;
+/// Checks an image is JPEG, PNG or WebP by its first bytes, and hashes it.
+fn image_digest(bytes: &[u8]) -> Result<String, String> {
     let is_image = bytes.starts_with(&[0xff, 0xd8, 0xff])
         || bytes.starts_with(b"\x89PNG\r\n\x1a\n")
         || (bytes.len() >= 12 && bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WEBP"));
     if !is_image {
         return Err("not a JPEG, PNG or WebP image".to_owned());
     }
-    Ok(blake3::hash(&bytes).to_hex().to_string())
+    Ok(blake3::hash(bytes).to_hex().to_string())
 }
