@@ -15,9 +15,22 @@ pub const TRANSIENT: u8 = 5;
 pub const CONFIG: u8 = 6;
 /// Reading or writing files or the store failed.
 pub const IO: u8 = 7;
+/// The user stopped the command with Ctrl-C (128 + SIGINT, as shells report it).
+pub const INTERRUPTED: u8 = 130;
+
+/// The user stopped the command with Ctrl-C; the work done so far is kept.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted (Ctrl-C)")]
+pub struct Interrupted;
 
 /// The exit code for an error, from the engine error at its root when there is one.
 pub fn code_for(err: &anyhow::Error) -> u8 {
+    if err
+        .chain()
+        .any(|e| e.downcast_ref::<Interrupted>().is_some())
+    {
+        return INTERRUPTED;
+    }
     if let Some(engine) = err.chain().find_map(|e| e.downcast_ref::<Error>()) {
         return match engine {
             e if e.is_input_error() => INPUT,

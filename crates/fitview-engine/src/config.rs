@@ -11,6 +11,7 @@ use crate::limits::Limits;
 use crate::provider::ProviderSettings;
 use crate::retry::RetryPolicy;
 use crate::store::StoreConfig;
+use crate::validate::ValidationConfig;
 
 /// The engine's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,10 +19,13 @@ use crate::store::StoreConfig;
 pub struct EngineConfig {
     /// Name of the try-on provider (see [`crate::provider::ProviderRegistry`]).
     pub provider: String,
+    /// Settings of the try-on provider (model id, base URL, key, request limits).
+    pub provider_settings: ProviderSettings,
     /// Name of the style-variation provider.
     pub style_provider: String,
-    /// Settings passed to the providers (model ids, base URLs, keys).
-    pub providers: ProviderSettings,
+    /// Settings of the style provider, separate so that try-on and style variations can use
+    /// different services (e.g. Gemini for try-on, xAI for variations).
+    pub style_provider_settings: ProviderSettings,
     /// Decode and output limits.
     pub limits: Limits,
     /// Retry policy around provider calls.
@@ -34,20 +38,24 @@ pub struct EngineConfig {
     pub cache: CacheConfig,
     /// Where durable results are kept (none unless set; the binaries default to a directory).
     pub store: StoreConfig,
+    /// Thresholds of the quality checks every provider output passes (see [`crate::validate`]).
+    pub validation: ValidationConfig,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             provider: "draft".to_owned(),
+            provider_settings: ProviderSettings::default(),
             style_provider: "mock".to_owned(),
-            providers: ProviderSettings::default(),
+            style_provider_settings: ProviderSettings::default(),
             limits: Limits::default(),
             retry: RetryPolicy::default(),
             cpu_workers: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             person_background: None,
             cache: CacheConfig::default(),
             store: StoreConfig::default(),
+            validation: ValidationConfig::default(),
         }
     }
 }
@@ -59,6 +67,12 @@ impl EngineConfig {
         problems.extend(self.retry.problems());
         problems.extend(self.cache.problems(self.retry.deadline));
         problems.extend(self.store.problems());
+        problems.extend(self.validation.problems());
+        problems.extend(self.provider_settings.problems("provider_settings"));
+        problems.extend(
+            self.style_provider_settings
+                .problems("style_provider_settings"),
+        );
         if self.cpu_workers == 0 {
             problems.push("cpu_workers must be at least 1".to_owned());
         }

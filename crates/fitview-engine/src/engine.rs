@@ -14,14 +14,15 @@ use crate::error::{Error, Result};
 use crate::key::{ContentKey, InputHash, KeyInputs};
 use crate::pipeline::{self, FinishedImage, Placement, PreparedPerson};
 use crate::provider::{
-    GeneratedImage, PreparedGarment, ProviderOutput, ProviderRegistry, ProviderRequest, Style,
-    StyleProvider, StyleRequest, TryOnProvider,
+    PreparedGarment, ProviderOutput, ProviderRegistry, ProviderRequest, Style, StyleProvider,
+    StyleRequest, TryOnProvider, Usage,
 };
 use crate::request::{OutputOptions, TryOnRequest};
 use crate::result::{
     CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult,
 };
 use crate::store::{DeleteReport, GcReport, Provenance, ResultStore, SidecarInput};
+use crate::validate::{self, Check, Reference};
 
 /// Builds an [`Engine`].
 #[derive(Debug, Default)]
@@ -76,15 +77,18 @@ impl EngineBuilder {
         let registry = self
             .registry
             .unwrap_or_else(ProviderRegistry::with_builtins);
-        let settings = &self.config.providers;
         let provider = match self.provider {
             Some(p) => p,
-            None => registry.try_on(&self.config.provider, settings)?,
+            None => registry.try_on(&self.config.provider, &self.config.provider_settings)?,
         };
+        // Style variations are optional: a style provider that cannot be built (unknown name, no
+        // key) fails only when variations are asked for, with its own error.
         let style_provider = match self.style_provider {
-            Some(p) => Some(p),
-            // Style variations are optional: an unknown style provider only fails when used.
-            None => registry.style(&self.config.style_provider, settings).ok(),
+            Some(p) => Ok(p),
+            None => registry.style(
+                &self.config.style_provider,
+                &self.config.style_provider_settings,
+            ),
         };
         let cpu = Semaphore::new(self.config.cpu_workers);
         let store = match self.store {
@@ -108,7 +112,8 @@ impl EngineBuilder {
 struct Inner {
     config: EngineConfig,
     provider: Arc<dyn TryOnProvider>,
-    style_provider: Option<Arc<dyn StyleProvider>>,
+    /// The style provider, or why it could not be built.
+    style_provider: Result<Arc<dyn StyleProvider>>,
     /// Bounds CPU-heavy image work so a burst of requests cannot exhaust memory or threads.
     cpu: Semaphore,
     /// Memory, shared and durable result layers.
@@ -145,7 +150,7 @@ impl Engine {
 
     /// The style provider in use, if one is configured.
     pub fn style_provider(&self) -> Option<&Arc<dyn StyleProvider>> {
-        self.inner.style_provider.as_ref()
+        self.inner.style_provider.as_ref().ok()
     }
 
     /// Runs CPU-heavy work on the blocking pool, bounded by the engine's CPU semaphore.
@@ -237,25 +242,66 @@ impl Engine {
             samples: request.options.samples,
             quality: request.options.quality,
         };
+        // A result that fails the quality checks leaves the cache layers as an error, so that no
+        // layer keeps it (concurrent identical requests get the error); this request takes the
+        // flagged result from `flagged` instead.
+        let flagged = std::sync::Mutex::new(None);
         let found = self
             .inner
             .caches
-            .get_or_make(&key, || {
-                self.make(provider, provider_request, caps.canvas, placement, &request)
+            .get_or_make(&key, || async {
+                let (made, failed) = self
+                    .make(
+                        provider,
+                        provider_request,
+                        caps.canvas,
+                        placement,
+                        &request,
+                        &key,
+                    )
+                    .await?;
+                if failed.is_empty() {
+                    return Ok(made);
+                }
+                let error = flagged_error(&failed);
+                *flagged.lock().unwrap_or_else(|e| e.into_inner()) = Some((made, failed));
+                Err(error)
             })
             .instrument(tracing::info_span!("cache", key = %key))
-            .await?;
+            .await;
         let in_cache = stage.elapsed();
-        if found.status == CacheStatus::Miss {
-            let made = &found.entry.origin.timings;
+        let found = match found {
+            Ok(found) => Ok(found),
+            Err(err) => match flagged.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                Some(flagged) => Err(flagged),
+                None => return Err(err),
+            },
+        };
+        let made_timings = match &found {
+            Ok(found) if found.status == CacheStatus::Miss => Some(found.entry.origin.timings),
+            Ok(_) => None,
+            Err((made, _)) => Some(made.timings),
+        };
+        if let Some(made) = made_timings {
             timings.provider = made.provider;
+            timings.validate = made.validate;
             timings.postprocess = made.postprocess;
             timings.store = made.store;
         }
-        let elsewhere = timings.provider + timings.postprocess + timings.store;
+        let elsewhere = timings.provider + timings.validate + timings.postprocess + timings.store;
         timings.cache = key_time + in_cache.saturating_sub(elsewhere);
         timings.total = started.elapsed();
-        let result = result_from(key, found, timings);
+        let result = match found {
+            Ok(found) => result_from(key, found, timings),
+            Err((made, failed)) => flagged_result(key, made, failed, timings),
+        };
+        if result.is_flagged() {
+            tracing::warn!(
+                key = %result.key,
+                failed = %check_names(&result.failed_checks),
+                "try-on failed quality checks; returned flagged, not cached"
+            );
+        }
         tracing::info!(
             key = %result.key,
             cache = ?result.cache,
@@ -266,8 +312,10 @@ impl Engine {
         Ok(result)
     }
 
-    /// The provider stage of a miss: the provider call (retried) and postprocessing, with the
-    /// inputs' hashes computed meanwhile for the result's sidecar.
+    /// The provider stage of a miss: the provider call (retried), the quality checks (with one
+    /// more call under a new seed if they fail and the provider takes seeds) and postprocessing,
+    /// with the inputs' hashes computed meanwhile for the result's sidecar. Returns the checks
+    /// the kept images failed beside what was made.
     async fn make(
         &self,
         provider: &Arc<dyn TryOnProvider>,
@@ -275,30 +323,34 @@ impl Engine {
         canvas: (u32, u32),
         placement: Placement,
         request: &TryOnRequest,
-    ) -> Result<Made> {
+        key: &ContentKey,
+    ) -> Result<(Made, Vec<Check>)> {
         let mut timings = StageTimings::default();
-        let call = async {
-            let stage = Instant::now();
-            let retried = self
-                .inner
-                .config
-                .retry
-                .run(|| {
-                    let provider = provider.clone();
-                    let request = provider_request.clone();
-                    async move { provider.try_on(request).await }
-                        .instrument(tracing::info_span!("provider_call"))
-                })
-                .await;
-            (retried, stage.elapsed())
+        let reference = self.try_on_reference(&provider_request, placement);
+        let call = |seed: Option<u64>| {
+            let provider = provider.clone();
+            let mut request = provider_request.clone();
+            request.seed = seed;
+            async move { provider.try_on(request).await }
+                .instrument(tracing::info_span!("provider_call"))
         };
-        let ((retried, provider_time), hashes) = tokio::join!(call, self.input_hashes(request));
-        timings.provider = provider_time;
-        let output = retried.result?;
+        let retry = Retry {
+            seed: provider_request.seed,
+            new_seed: new_seed(provider_request.seed, key.as_str()),
+            allowed: provider.capabilities().supports_seed,
+        };
+        let stage = Instant::now();
+        let (checked, hashes) = tokio::join!(
+            self.generate_checked(call, retry, reference),
+            self.input_hashes(request)
+        );
+        let checked = checked?;
+        timings.validate = checked.validate_time;
+        timings.provider = stage.elapsed().saturating_sub(checked.validate_time);
 
         let stage = Instant::now();
         let images = self
-            .finish_all(output.images, canvas, placement, &request.options.output)
+            .finish_all(checked.images, canvas, placement, &request.options.output)
             .await?;
         timings.postprocess = stage.elapsed();
 
@@ -327,20 +379,21 @@ impl Engine {
                 (Vec::new(), Vec::new())
             }
         };
-        Ok(Made {
+        let made = Made {
             images,
             provenance: Provenance {
                 provider: provider.name().to_owned(),
                 model: provider.model().to_owned(),
                 prompt_version: provider.prompt_version().to_owned(),
                 inputs,
-                metadata: output.metadata,
+                metadata: checked.metadata,
             },
             uploads,
-            attempts: retried.attempts,
-            usage: output.usage,
+            attempts: checked.attempts,
+            usage: checked.usage,
             timings,
-        })
+        };
+        Ok((made, checked.failed))
     }
 
     /// The [`InputHash`] of the person and of each garment, in order, on the CPU pool.
@@ -436,33 +489,21 @@ impl Engine {
         })
     }
 
-    /// Decodes (if needed) and post-processes every provider image.
+    /// Post-processes every (decoded, checked) provider image.
     async fn finish_all(
         &self,
-        images: Vec<GeneratedImage>,
+        images: Vec<RgbaImage>,
         canvas: (u32, u32),
         placement: Placement,
         options: &OutputOptions,
     ) -> Result<Vec<OutputImage>> {
-        if images.is_empty() {
-            return Err(Error::MalformedResponse {
-                detail: "the provider returned no image".to_owned(),
-            });
-        }
         let limits = self.inner.config.limits;
-        let jobs = images.into_iter().map(|generated| {
+        let jobs = images.into_iter().map(|pixels| {
             let options = options.clone();
             let engine = self.clone();
             async move {
                 engine
                     .cpu(move || {
-                        let pixels = match generated {
-                            GeneratedImage::Pixels(px) => px,
-                            GeneratedImage::Encoded(bytes) => pipeline::decode(&bytes, &limits)
-                                .map_err(|e| Error::MalformedResponse {
-                                    detail: format!("provider image: {e}"),
-                                })?,
-                        };
                         let finished =
                             pipeline::finish(&pixels, canvas, &placement, &options, &limits)?;
                         Ok(output_image(finished))
@@ -481,16 +522,7 @@ impl Engine {
         samples: u8,
         output: OutputOptions,
     ) -> Result<VariationResult> {
-        let provider = self
-            .inner
-            .style_provider
-            .clone()
-            .ok_or_else(|| Error::Config {
-                problems: vec![format!(
-                    "no style provider available (configured: `{}`)",
-                    self.inner.config.style_provider
-                )],
-            })?;
+        let provider = self.inner.style_provider.clone()?;
         let span =
             tracing::info_span!("variations", provider = provider.name(), style = %style.slug());
         async move {
@@ -521,36 +553,56 @@ impl Engine {
                 width: canvas.0,
                 height: canvas.1,
             };
+            // A variation gets the checks that apply to any image: decode, size, not blank.
+            let reference = self
+                .inner
+                .config
+                .validation
+                .enabled
+                .then(|| Arc::new(Reference::style(canvas, caps.canvas)));
+            let retry = Retry {
+                seed: None,
+                new_seed: new_seed(None, &style.slug()),
+                allowed: caps.supports_seed,
+            };
             let request = StyleRequest {
                 image: Arc::new(pixels),
                 style,
                 samples,
                 seed: None,
             };
+            let call = |seed: Option<u64>| {
+                let provider = provider.clone();
+                let mut request = request.clone();
+                request.seed = seed;
+                async move { provider.stylize(request).await }
+            };
             let stage = Instant::now();
-            let retried = self
-                .inner
-                .config
-                .retry
-                .run(|| {
-                    let provider = provider.clone();
-                    let request = request.clone();
-                    async move { provider.stylize(request).await }
-                })
-                .await;
-            timings.provider = stage.elapsed();
-            let ProviderOutput { images, usage, .. } = retried.result?;
+            let checked = self
+                .generate_checked(call, retry, async { Ok(reference) })
+                .await?;
+            timings.validate = checked.validate_time;
+            timings.provider = stage.elapsed().saturating_sub(checked.validate_time);
             let stage = Instant::now();
-            let images = self.finish_all(images, canvas, placement, &output).await?;
+            let images = self
+                .finish_all(checked.images, canvas, placement, &output)
+                .await?;
             timings.postprocess = stage.elapsed();
             timings.total = started.elapsed();
+            if !checked.failed.is_empty() {
+                tracing::warn!(
+                    failed = %check_names(&checked.failed),
+                    "variations failed quality checks; returned flagged"
+                );
+            }
             Ok(VariationResult {
                 images,
                 provider: provider.name().to_owned(),
                 model: provider.model().to_owned(),
-                attempts: retried.attempts,
+                attempts: checked.attempts,
                 timings,
-                usage,
+                usage: checked.usage,
+                failed_checks: checked.failed,
             })
         }
         .instrument(span)
@@ -590,6 +642,273 @@ fn result_from(key: ContentKey, found: Found, timings: StageTimings) -> TryOnRes
             Default::default()
         },
         metadata: entry.sidecar.metadata.clone(),
+        // Only results that passed the checks enter the cache layers.
+        failed_checks: Vec::new(),
+    }
+}
+
+/// The result of a miss whose images failed the quality checks: never kept by a cache layer.
+fn flagged_result(
+    key: ContentKey,
+    made: Made,
+    failed: Vec<Check>,
+    timings: StageTimings,
+) -> TryOnResult {
+    TryOnResult {
+        images: made.images,
+        key,
+        provider: made.provenance.provider,
+        model: made.provenance.model,
+        attempts: made.attempts,
+        timings,
+        cache: CacheStatus::Miss,
+        usage: made.usage,
+        metadata: made.provenance.metadata,
+        failed_checks: failed,
+    }
+}
+
+/// What a concurrent identical request gets when the result it waited for was flagged.
+fn flagged_error(failed: &[Check]) -> Error {
+    Error::MalformedResponse {
+        detail: format!(
+            "the provider's output failed the quality checks ({}) and was not cached; try again",
+            check_names(failed)
+        ),
+    }
+}
+
+/// The distinct names of `checks`, comma-separated, for logs and messages.
+fn check_names(checks: &[Check]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for check in checks {
+        if !names.contains(&check.name.as_str()) {
+            names.push(check.name.as_str());
+        }
+    }
+    names.join(", ")
+}
+
+/// A deterministic seed for the one retry after failed checks: from the caller's seed, or from
+/// `salt` (the content key) when there was none, so the same inputs retry the same way.
+fn new_seed(seed: Option<u64>, salt: &str) -> u64 {
+    let hash = blake3::hash(format!("fitview-validation-retry:{seed:?}:{salt}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&hash.as_bytes()[..8]);
+    u64::from_le_bytes(bytes)
+}
+
+/// Whether and how a provider may be asked once more after its output failed the checks.
+#[derive(Debug, Clone, Copy)]
+struct Retry {
+    /// The seed of the first call.
+    seed: Option<u64>,
+    /// The seed of the second call.
+    new_seed: u64,
+    /// Whether the provider takes seeds (otherwise there is no second call).
+    allowed: bool,
+}
+
+/// A provider's answer after the quality checks.
+struct Checked {
+    images: Vec<RgbaImage>,
+    /// The checks the images failed (empty when they passed).
+    failed: Vec<Check>,
+    usage: Usage,
+    metadata: serde_json::Map<String, serde_json::Value>,
+    /// Provider attempts, both calls and their retries together.
+    attempts: u32,
+    /// Time spent decoding and checking images.
+    validate_time: Duration,
+}
+
+/// One answer, decoded and checked.
+struct Inspected {
+    images: Vec<RgbaImage>,
+    failed: Vec<Check>,
+    /// Why an image could not be decoded; such an answer cannot be returned at all.
+    undecodable: Option<String>,
+    usage: Usage,
+    metadata: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Inspected {
+    /// Whether this answer is worse than `other`: undecodable first, then more failed checks.
+    fn worse_than(&self, other: &Inspected) -> bool {
+        match (&self.undecodable, &other.undecodable) {
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            _ => self.failed.len() > other.failed.len(),
+        }
+    }
+}
+
+fn add_usage(a: &Usage, b: &Usage) -> Usage {
+    let sum = |x: Option<u64>, y: Option<u64>| match (x, y) {
+        (Some(x), Some(y)) => Some(x + y),
+        (x, y) => x.or(y),
+    };
+    Usage {
+        input_tokens: sum(a.input_tokens, b.input_tokens),
+        output_tokens: sum(a.output_tokens, b.output_tokens),
+        estimated_cost_usd: a.estimated_cost_usd + b.estimated_cost_usd,
+    }
+}
+
+impl Engine {
+    /// What a try-on's output is checked against, made on the CPU pool while the provider works;
+    /// `None` when the checks are disabled.
+    async fn try_on_reference(
+        &self,
+        request: &ProviderRequest,
+        placement: Placement,
+    ) -> Result<Option<Arc<Reference>>> {
+        if !self.inner.config.validation.enabled {
+            return Ok(None);
+        }
+        let person = request.person.clone();
+        let garments = request.garments.clone();
+        let landmarks = request.person_landmarks;
+        self.cpu(move || {
+            Ok(Some(Arc::new(Reference::try_on(
+                &person,
+                &placement,
+                landmarks.as_ref(),
+                &garments,
+            ))))
+        })
+        .await
+    }
+
+    /// Calls the provider (`call(seed)`, under the retry policy) and checks its images against
+    /// the reference; when they fail and the provider takes seeds, calls it once more with a new
+    /// seed and keeps the better answer (the first on a tie). The checks the kept images failed
+    /// come back with them; an answer that cannot be decoded is a malformed response.
+    async fn generate_checked<F, Fut, R>(
+        &self,
+        call: F,
+        retry: Retry,
+        reference: R,
+    ) -> Result<Checked>
+    where
+        F: Fn(Option<u64>) -> Fut,
+        Fut: Future<Output = Result<ProviderOutput>>,
+        R: Future<Output = Result<Option<Arc<Reference>>>>,
+    {
+        let policy = &self.inner.config.retry;
+        let (first, reference) = tokio::join!(policy.run(|| call(retry.seed)), reference);
+        let reference = reference?;
+        let mut attempts = first.attempts;
+        let mut validate_time = Duration::ZERO;
+        let stage = Instant::now();
+        let mut kept = self.inspect(first.result?, reference.clone()).await?;
+        validate_time += stage.elapsed();
+        let failed = !kept.failed.is_empty() || kept.undecodable.is_some();
+        if failed && retry.allowed && reference.is_some() {
+            tracing::warn!(
+                failed = %check_names(&kept.failed),
+                "provider output failed quality checks; asking once more with a new seed"
+            );
+            let second = policy.run(|| call(Some(retry.new_seed))).await;
+            attempts += second.attempts;
+            let second = match second.result {
+                Ok(output) => {
+                    let stage = Instant::now();
+                    let inspected = self.inspect(output, reference).await;
+                    validate_time += stage.elapsed();
+                    inspected
+                }
+                Err(err) => Err(err),
+            };
+            match second {
+                Ok(mut second) => {
+                    let usage = add_usage(&kept.usage, &second.usage);
+                    if kept.worse_than(&second) {
+                        std::mem::swap(&mut kept, &mut second);
+                    }
+                    kept.usage = usage;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "the second call failed; keeping the first answer");
+                }
+            }
+        }
+        if let Some(detail) = kept.undecodable {
+            return Err(Error::MalformedResponse { detail });
+        }
+        Ok(Checked {
+            images: kept.images,
+            failed: kept.failed,
+            usage: kept.usage,
+            metadata: kept.metadata,
+            attempts,
+            validate_time,
+        })
+    }
+
+    /// Decodes every image of an answer (the pipeline's one decode path, with the engine's
+    /// limits) and, with a reference, runs the quality checks on it, on the CPU pool.
+    async fn inspect(
+        &self,
+        output: ProviderOutput,
+        reference: Option<Arc<Reference>>,
+    ) -> Result<Inspected> {
+        let ProviderOutput {
+            images,
+            usage,
+            metadata,
+        } = output;
+        if images.is_empty() {
+            return Err(Error::MalformedResponse {
+                detail: "the provider returned no image".to_owned(),
+            });
+        }
+        let limits = self.inner.config.limits;
+        let jobs = images.into_iter().enumerate().map(|(index, generated)| {
+            let engine = self.clone();
+            let reference = reference.clone();
+            let config = self.inner.config.validation.clone();
+            async move {
+                engine
+                    .cpu(move || {
+                        let (pixels, mut failed) = match validate::decode(generated, &limits) {
+                            Ok(pixels) => {
+                                let failed = match &reference {
+                                    Some(r) => {
+                                        validate::failed(validate::check(&pixels, r, &config))
+                                    }
+                                    None => Vec::new(),
+                                };
+                                (Some(pixels), failed)
+                            }
+                            Err(check) => (None, vec![check]),
+                        };
+                        for check in &mut failed {
+                            check.image = index;
+                        }
+                        Ok((pixels, failed))
+                    })
+                    .await
+            }
+        });
+        let mut inspected = Inspected {
+            images: Vec::new(),
+            failed: Vec::new(),
+            undecodable: None,
+            usage,
+            metadata,
+        };
+        for (pixels, failed) in futures::future::try_join_all(jobs).await? {
+            match pixels {
+                Some(pixels) => inspected.images.push(pixels),
+                None => {
+                    let detail = failed.first().and_then(|c| c.detail.clone());
+                    inspected.undecodable = inspected.undecodable.or(detail);
+                }
+            }
+            inspected.failed.extend(failed);
+        }
+        Ok(inspected)
     }
 }
 

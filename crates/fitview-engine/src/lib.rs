@@ -48,6 +48,7 @@ mod request;
 mod result;
 mod retry;
 pub mod store;
+pub mod validate;
 
 pub use cache::{CacheConfig, CacheStats};
 pub use config::EngineConfig;
@@ -64,3 +65,4 @@ pub use request::{
 pub use result::{CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult};
 pub use retry::RetryPolicy;
 pub use store::{DeleteReport, GcReport, ResultStore, StoreConfig};
+pub use validate::{Check, CheckName, ValidationConfig};

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::key::ContentKey;
 use crate::provider::Usage;
 use crate::request::OutputFormat;
+use crate::validate::Check;
 
 /// A thumbnail made beside an output image.
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +73,9 @@ pub struct StageTimings {
     /// The provider call, retries and waits included.
     #[serde(serialize_with = "as_millis")]
     pub provider: Duration,
+    /// Decoding the provider's images and running the quality checks on them.
+    #[serde(serialize_with = "as_millis")]
+    pub validate: Duration,
     /// Cropping back, correcting, encoding, thumbnails.
     #[serde(serialize_with = "as_millis")]
     pub postprocess: Duration,
@@ -108,6 +112,16 @@ pub struct TryOnResult {
     pub usage: Usage,
     /// Provider-specific facts (e.g. estimated landmarks and confidence).
     pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// The quality checks the images failed (see [`crate::validate`]); empty for a good result.
+    /// A result with failed checks is flagged: it is returned, but never cached or stored.
+    pub failed_checks: Vec<Check>,
+}
+
+impl TryOnResult {
+    /// Whether the images failed a quality check (and were therefore not cached).
+    pub fn is_flagged(&self) -> bool {
+        !self.failed_checks.is_empty()
+    }
 }
 
 /// Style variations of a finished try-on image.
@@ -125,4 +139,13 @@ pub struct VariationResult {
     pub timings: StageTimings,
     /// Tokens and estimated cost.
     pub usage: Usage,
+    /// The quality checks the images failed (see [`crate::validate`]); empty for good images.
+    pub failed_checks: Vec<Check>,
+}
+
+impl VariationResult {
+    /// Whether the images failed a quality check.
+    pub fn is_flagged(&self) -> bool {
+        !self.failed_checks.is_empty()
+    }
 }

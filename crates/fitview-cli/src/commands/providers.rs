@@ -15,44 +15,41 @@ struct Listed {
     unavailable: Option<String>,
 }
 
+impl Listed {
+    /// One line of the listing: the provider's model and capabilities, or why it cannot be built.
+    fn new(
+        name: &str,
+        kind: &'static str,
+        built: fitview_engine::Result<(String, fitview_engine::Capabilities)>,
+    ) -> Self {
+        let (model, capabilities, unavailable) = match built {
+            Ok((model, capabilities)) => (Some(model), Some(capabilities), None),
+            Err(e) => (None, None, Some(e.to_string())),
+        };
+        Self {
+            name: name.to_owned(),
+            kind,
+            model,
+            capabilities,
+            unavailable,
+        }
+    }
+}
+
 pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
     let registry = ProviderRegistry::with_builtins();
     let mut listed = Vec::new();
     for name in registry.try_on_names() {
-        listed.push(match registry.try_on(name, &config.providers) {
-            Ok(p) => Listed {
-                name: name.to_owned(),
-                kind: "try-on",
-                model: Some(p.model().to_owned()),
-                capabilities: Some(p.capabilities()),
-                unavailable: None,
-            },
-            Err(e) => Listed {
-                name: name.to_owned(),
-                kind: "try-on",
-                model: None,
-                capabilities: None,
-                unavailable: Some(e.to_string()),
-            },
-        });
+        let built = registry
+            .try_on(name, &config.provider_settings)
+            .map(|p| (p.model().to_owned(), p.capabilities()));
+        listed.push(Listed::new(name, "try-on", built));
     }
     for name in registry.style_names() {
-        listed.push(match registry.style(name, &config.providers) {
-            Ok(p) => Listed {
-                name: name.to_owned(),
-                kind: "style",
-                model: Some(p.model().to_owned()),
-                capabilities: Some(p.capabilities()),
-                unavailable: None,
-            },
-            Err(e) => Listed {
-                name: name.to_owned(),
-                kind: "style",
-                model: None,
-                capabilities: None,
-                unavailable: Some(e.to_string()),
-            },
-        });
+        let built = registry
+            .style(name, &config.style_provider_settings)
+            .map(|p| (p.model().to_owned(), p.capabilities()));
+        listed.push(Listed::new(name, "style", built));
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&listed)?);

@@ -23,7 +23,11 @@ struct Summary<'a> {
 }
 
 pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()> {
-    crate::config::apply_provider_args(&mut config, &args.provider);
+    crate::config::apply_provider_args(
+        &mut config,
+        &args.provider,
+        crate::config::ProviderRole::TryOn,
+    );
     let person = read_input("--person", &args.person)?;
     let garment = read_input("--garment", &args.garment)?;
     let engine = Engine::builder().config(config).build()?;

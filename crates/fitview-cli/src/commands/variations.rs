@@ -15,7 +15,11 @@ struct Written {
 }
 
 pub async fn run(mut config: EngineConfig, args: VariationsArgs) -> anyhow::Result<()> {
-    crate::config::apply_provider_args(&mut config, &args.provider);
+    crate::config::apply_provider_args(
+        &mut config,
+        &args.provider,
+        crate::config::ProviderRole::Style,
+    );
     let styles = styles(&args);
     if styles.is_empty() {
         anyhow::bail!(fitview_engine::Error::invalid_input(

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::draft::DraftProvider;
 use super::mock::MockProvider;
+use super::throttle::ThrottleConfig;
 use super::{StyleProvider, TryOnProvider};
 use crate::error::{Error, Result};
 
@@ -24,6 +25,32 @@ pub struct ProviderSettings {
     pub api_key: Option<String>,
     /// Latency of every `mock` provider call in milliseconds (benchmarks and demos of batches).
     pub mock_latency_ms: Option<u64>,
+    /// Concurrency and requests-per-minute limits of an HTTP provider, to stay within the
+    /// account's quota; `None` keeps the provider's defaults.
+    pub throttle: Option<ThrottleConfig>,
+}
+
+impl ProviderSettings {
+    /// What is wrong with these settings, each problem prefixed with `section`.
+    pub fn problems(&self, section: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(base_url) = &self.base_url
+            && !(base_url.starts_with("http://") || base_url.starts_with("https://"))
+        {
+            problems.push(format!(
+                "{section}.base_url `{base_url}` must start with http:// or https://"
+            ));
+        }
+        if let Some(throttle) = &self.throttle {
+            problems.extend(
+                throttle
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("{section}.throttle.{p}")),
+            );
+        }
+        problems
+    }
 }
 
 impl fmt::Debug for ProviderSettings {
@@ -33,6 +60,7 @@ impl fmt::Debug for ProviderSettings {
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("mock_latency_ms", &self.mock_latency_ms)
+            .field("throttle", &self.throttle)
             .finish()
     }
 }

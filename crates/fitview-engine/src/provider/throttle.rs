@@ -38,6 +38,25 @@ impl Default for ThrottleConfig {
     }
 }
 
+impl ThrottleConfig {
+    /// What is wrong with these limits (field name first).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.max_concurrency == 0 {
+            problems.push("max_concurrency must be at least 1".to_owned());
+        }
+        if self.requests_per_minute == Some(0) {
+            problems.push(
+                "requests_per_minute must be at least 1 (omit it for no rate limit)".to_owned(),
+            );
+        }
+        if self.burst == 0 {
+            problems.push("burst must be at least 1".to_owned());
+        }
+        problems
+    }
+}
+
 /// Enforces a [`ThrottleConfig`] for one provider instance.
 #[derive(Debug)]
 pub struct Throttle {

@@ -1,0 +1,323 @@
+//! The person's silhouette against a plain studio backdrop, at about 256 pixels on the long side.
+//!
+//! The backdrop is modelled as a plane per colour channel (which absorbs a studio sweep's
+//! gradient), fitted to the top rows and the side columns of the photo — not the bottom, which
+//! a half-length photo's figure crosses — once more without the samples the first fit explains
+//! badly. A pixel further than a threshold from the model is figure; the largest figure
+//! component is kept and its holes are filled (a face as light as the backdrop stays part of
+//! the head). Unlike the garment matte, nothing walls the backdrop in, so the narrow gaps
+//! between bobbed hair, neck and shoulders stay backdrop. A border that is not a plain backdrop
+//! gives no silhouette.
+
+use std::collections::VecDeque;
+
+use image::RgbaImage;
+
+use crate::pipeline::{Placement, resize::resize_region};
+
+/// Long side of the reduced photo.
+const EDGE: u32 = 256;
+/// Rows (top) and columns (sides) sampled for the backdrop.
+const BAND: usize = 2;
+/// Share of border samples that must fit the backdrop model for it to count as plain.
+const MIN_PLAIN: f64 = 0.6;
+/// Smallest per-channel distance from the backdrop that counts as figure.
+const MIN_THRESHOLD: f32 = 20.0;
+
+/// A figure mask over the photo's placement in the canvas.
+#[derive(Debug, Clone)]
+pub(super) struct Silhouette {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<bool>,
+    /// Where the reduced photo sits in the canvas.
+    placement: Placement,
+}
+
+/// `colour = a + b·x + c·y` per channel, x and y in 0..1.
+struct Plane([[f32; 3]; 3]);
+
+impl Plane {
+    fn at(&self, x: f32, y: f32) -> [f32; 3] {
+        let p = &self.0;
+        [0, 1, 2].map(|c| p[c][0] + p[c][1] * x + p[c][2] * y)
+    }
+
+    /// Least squares over `samples` (x, y, colour); `None` when they do not span a plane.
+    fn fit(samples: &[(f32, f32, [f32; 3])]) -> Option<Self> {
+        // Normal equations: [n Σx Σy; Σx Σxx Σxy; Σy Σxy Σyy] · (a, b, c) = (Σv, Σxv, Σyv).
+        let mut m = [[0f64; 3]; 3];
+        let mut rhs = [[0f64; 3]; 3];
+        for &(x, y, v) in samples {
+            let row = [1.0, f64::from(x), f64::from(y)];
+            for i in 0..3 {
+                for j in 0..3 {
+                    m[i][j] += row[i] * row[j];
+                }
+                for c in 0..3 {
+                    rhs[c][i] += row[i] * f64::from(v[c]);
+                }
+            }
+        }
+        let det = |m: &[[f64; 3]; 3]| {
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+        };
+        let d = det(&m);
+        if d.abs() < 1e-9 {
+            return None;
+        }
+        let mut plane = [[0f32; 3]; 3];
+        for c in 0..3 {
+            for k in 0..3 {
+                let mut mk = m;
+                for (row, value) in mk.iter_mut().zip(rhs[c]) {
+                    row[k] = value;
+                }
+                plane[c][k] = (det(&mk) / d) as f32;
+            }
+        }
+        Some(Plane(plane))
+    }
+}
+
+fn distance(a: [f32; 3], b: [f32; 3]) -> f32 {
+    (a[0] - b[0])
+        .abs()
+        .max((a[1] - b[1]).abs())
+        .max((a[2] - b[2]).abs())
+}
+
+impl Silhouette {
+    /// The silhouette of the person photo at `placement` in `person`, or `None` when the photo's
+    /// border is not a plain backdrop or no figure stands out from it.
+    pub fn of(person: &RgbaImage, placement: &Placement) -> Option<Self> {
+        let long = placement.width.max(placement.height);
+        let scale = (long as f32 / EDGE as f32).max(1.0);
+        let sw = ((placement.width as f32 / scale).round() as u32).max(8);
+        let sh = ((placement.height as f32 / scale).round() as u32).max(8);
+        let small = resize_region(person, *placement, sw, sh).ok()?;
+        let (w, h) = (sw as usize, sh as usize);
+        let pixel = |x: usize, y: usize| {
+            let p = small.get_pixel(x as u32, y as u32).0;
+            [f32::from(p[0]), f32::from(p[1]), f32::from(p[2])]
+        };
+        let norm = |x: usize, y: usize| (x as f32 / w as f32, y as f32 / h as f32);
+        let mut samples = Vec::new();
+        for y in 0..h {
+            for x in 0..w {
+                if y < BAND || x < BAND || x + BAND >= w {
+                    let (nx, ny) = norm(x, y);
+                    samples.push((nx, ny, pixel(x, y)));
+                }
+            }
+        }
+        let first = Plane::fit(&samples)?;
+        let residual = |s: &(f32, f32, [f32; 3]), plane: &Plane| distance(s.2, plane.at(s.0, s.1));
+        let mut residuals: Vec<f32> = samples.iter().map(|s| residual(s, &first)).collect();
+        residuals.sort_by(f32::total_cmp);
+        let median = residuals[residuals.len() / 2];
+        let cut = (2.5 * median).max(12.0);
+        let kept: Vec<_> = samples
+            .iter()
+            .copied()
+            .filter(|s| residual(s, &first) <= cut)
+            .collect();
+        let plane = Plane::fit(&kept)?;
+        let plain = samples
+            .iter()
+            .filter(|s| residual(s, &plane) <= 24.0)
+            .count();
+        if (plain as f64) < MIN_PLAIN * samples.len() as f64 {
+            return None;
+        }
+        let mut noise: Vec<f32> = kept.iter().map(|s| residual(s, &plane)).collect();
+        noise.sort_by(f32::total_cmp);
+        let threshold = (4.0 * noise[noise.len() / 2]).max(MIN_THRESHOLD);
+        let mut data = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                let (nx, ny) = norm(x, y);
+                data.push(distance(pixel(x, y), plane.at(nx, ny)) > threshold);
+            }
+        }
+        let mut silhouette = Silhouette {
+            width: w,
+            height: h,
+            data,
+            placement: *placement,
+        };
+        silhouette.keep_largest();
+        silhouette.fill_holes();
+        let area = silhouette.data.iter().filter(|&&on| on).count();
+        let share = area as f64 / (w * h) as f64;
+        (0.01..=0.9).contains(&share).then_some(silhouette)
+    }
+
+    /// Whether the canvas point `(x, y)` is on the figure.
+    pub fn contains(&self, x: f32, y: f32) -> bool {
+        let p = &self.placement;
+        let mx = (x - p.x as f32) * self.width as f32 / p.width as f32;
+        let my = (y - p.y as f32) * self.height as f32 / p.height as f32;
+        if mx < 0.0 || my < 0.0 {
+            return false;
+        }
+        let (mx, my) = (mx as usize, my as usize);
+        mx < self.width && my < self.height && self.data[my * self.width + mx]
+    }
+
+    /// A point of the reduced photo in canvas pixels.
+    pub fn to_canvas(&self, x: f32, y: f32) -> [f32; 2] {
+        let p = &self.placement;
+        [
+            p.x as f32 + x * p.width as f32 / self.width as f32,
+            p.y as f32 + y * p.height as f32 / self.height as f32,
+        ]
+    }
+
+    /// Labels 4-connected components of pixels equal to `value`, calling `visit` with each
+    /// component's pixels.
+    fn components(&self, value: bool, mut visit: impl FnMut(&[usize])) {
+        let (w, h) = (self.width, self.height);
+        let mut seen = vec![false; w * h];
+        let mut queue = VecDeque::new();
+        let mut members = Vec::new();
+        for start in 0..w * h {
+            if self.data[start] != value || seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            queue.push_back(start);
+            members.clear();
+            while let Some(i) = queue.pop_front() {
+                members.push(i);
+                let (x, y) = (i % w, i / w);
+                let neighbours = [
+                    (x > 0).then(|| i - 1),
+                    (x + 1 < w).then(|| i + 1),
+                    (y > 0).then(|| i - w),
+                    (y + 1 < h).then(|| i + w),
+                ];
+                for j in neighbours.into_iter().flatten() {
+                    if self.data[j] == value && !seen[j] {
+                        seen[j] = true;
+                        queue.push_back(j);
+                    }
+                }
+            }
+            visit(&members);
+        }
+    }
+
+    fn keep_largest(&mut self) {
+        let mut largest: Vec<usize> = Vec::new();
+        self.components(true, |members| {
+            if members.len() > largest.len() {
+                largest = members.to_vec();
+            }
+        });
+        self.data.iter_mut().for_each(|on| *on = false);
+        for i in largest {
+            self.data[i] = true;
+        }
+    }
+
+    /// Backdrop components that do not touch the border are holes in the figure.
+    fn fill_holes(&mut self) {
+        let (w, h) = (self.width, self.height);
+        let mut holes = Vec::new();
+        self.components(false, |members| {
+            let touches = members
+                .iter()
+                .any(|&i| i % w == 0 || i % w == w - 1 || i / w == 0 || i / w == h - 1);
+            if !touches {
+                holes.extend_from_slice(members);
+            }
+        });
+        for i in holes {
+            self.data[i] = true;
+        }
+    }
+
+    /// Runs `(start, end)` (end exclusive) of figure pixels in row `y`.
+    pub fn runs(&self, y: usize) -> Vec<(usize, usize)> {
+        let row = &self.data[y * self.width..(y + 1) * self.width];
+        let mut runs = Vec::new();
+        let mut start = None;
+        for (x, &on) in row.iter().enumerate() {
+            match (on, start) {
+                (true, None) => start = Some(x),
+                (false, Some(s)) => {
+                    runs.push((s, x));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            runs.push((s, row.len()));
+        }
+        runs
+    }
+
+    /// `(x0, y0, x1, y1)` of the figure, inclusive.
+    pub fn bbox(&self) -> Option<(usize, usize, usize, usize)> {
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for (i, _) in self.data.iter().enumerate().filter(|(_, on)| **on) {
+            let (x, y) = (i % self.width, i / self.width);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+        }
+        (x0 <= x1).then_some((x0, y0, x1, y1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::conformance::sample_person;
+    use image::Rgba;
+
+    #[test]
+    fn a_figure_on_a_graded_backdrop_is_cut_out_with_its_holes_filled() {
+        // A vertical studio sweep, a figure reaching the bottom edge (a half-length photo), and
+        // a face as light as the backdrop inside a dark outline.
+        let img = RgbaImage::from_fn(300, 400, |x, y| {
+            let sweep = 200 + (y / 10) as u8;
+            let (fx, fy) = (x as f32 / 300.0, y as f32 / 400.0);
+            let head = (fx - 0.5).powi(2) + (fy - 0.2).powi(2) < 0.01;
+            let face = (fx - 0.5).powi(2) + (fy - 0.2).powi(2) < 0.006;
+            let body = (0.3..0.7).contains(&fx) && fy > 0.3;
+            Rgba(if face {
+                [sweep, sweep, sweep, 255]
+            } else if head || body {
+                [60, 50, 40, 255]
+            } else {
+                [sweep, sweep, sweep, 255]
+            })
+        });
+        let s = Silhouette::of(&img, &Placement::full(300, 400)).unwrap();
+        assert!(s.contains(150.0, 80.0), "the face is part of the figure");
+        assert!(s.contains(150.0, 390.0));
+        assert!(!s.contains(20.0, 390.0) && !s.contains(20.0, 20.0));
+    }
+
+    #[test]
+    fn the_gap_between_hair_and_shoulders_stays_backdrop() {
+        let person = sample_person((1024, 1024));
+        let s = Silhouette::of(&person, &Placement::full(1024, 1024)).unwrap();
+        // Beside the neck, under the head, above the shoulders.
+        assert!(!s.contains(440.0, 195.0));
+        assert!(s.contains(512.0, 195.0));
+    }
+
+    #[test]
+    fn a_busy_border_has_no_silhouette() {
+        let noise = RgbaImage::from_fn(256, 256, |x, y| {
+            let v =
+                (x.wrapping_mul(2654435761) ^ y.wrapping_mul(40503)).wrapping_mul(2246822519) >> 24;
+            Rgba([v as u8, (v * 7) as u8, (v * 13) as u8, 255])
+        });
+        assert!(Silhouette::of(&noise, &Placement::full(256, 256)).is_none());
+    }
+}
