@@ -257,7 +257,7 @@ fn median_colour(samples: &[(u32, u32, [u8; 3])]) -> [u8; 3] {
 }
 
 /// Solves a 3×3 linear system by Cramer's rule; `None` when it is (nearly) singular.
-fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
+pub(crate) fn solve3(m: [[f64; 3]; 3], r: [f64; 3]) -> Option<[f64; 3]> {
     let det = |m: &[[f64; 3]; 3]| {
         m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
             - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])

@@ -123,7 +123,7 @@ fn from_silhouette(
     silhouette: &Silhouette,
     placement: &Placement,
 ) -> Option<(Option<Placement>, Placement)> {
-    let (x0, y0, x1, y1) = silhouette.bbox()?;
+    let (x0, y0, x1, y1) = silhouette.mask.bbox()?;
     let figure_height = (y1 - y0 + 1) as f32;
     let head = head_rows(silhouette, x0, x1, y0, figure_height);
     let body_top = head.map_or(y0 as f32 + 0.15 * figure_height, |(_, bottom, _, _)| bottom);
@@ -163,7 +163,7 @@ fn head_rows(
     c = (first.0 + first.1) as f32 * 0.5;
     let (mut wmax, mut left, mut right) = (0usize, usize::MAX, 0usize);
     let mut neck: Option<(usize, usize)> = None;
-    for y in y0..=limit.min(mask.height - 1) {
+    for y in y0..=limit.min(mask.mask.height - 1) {
         let (a, b) = nearest(y, c)?;
         let w = b - a;
         match neck {

@@ -13,7 +13,9 @@ use std::collections::VecDeque;
 
 use image::RgbaImage;
 
+use crate::pipeline::matte::solve3;
 use crate::pipeline::{Placement, resize::resize_region};
+use crate::provider::draft::silhouette::Mask;
 
 /// Long side of the reduced photo.
 const EDGE: u32 = 256;
@@ -27,9 +29,7 @@ const MIN_THRESHOLD: f32 = 20.0;
 /// A figure mask over the photo's placement in the canvas.
 #[derive(Debug, Clone)]
 pub(super) struct Silhouette {
-    pub width: usize,
-    pub height: usize,
-    pub data: Vec<bool>,
+    pub mask: Mask,
     /// Where the reduced photo sits in the canvas.
     placement: Placement,
 }
@@ -59,24 +59,9 @@ impl Plane {
                 }
             }
         }
-        let det = |m: &[[f64; 3]; 3]| {
-            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
-                - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-                + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
-        };
-        let d = det(&m);
-        if d.abs() < 1e-9 {
-            return None;
-        }
         let mut plane = [[0f32; 3]; 3];
-        for c in 0..3 {
-            for k in 0..3 {
-                let mut mk = m;
-                for (row, value) in mk.iter_mut().zip(rhs[c]) {
-                    row[k] = value;
-                }
-                plane[c][k] = (det(&mk) / d) as f32;
-            }
+        for (channel, rhs) in plane.iter_mut().zip(rhs) {
+            *channel = solve3(m, rhs)?.map(|v| v as f32);
         }
         Some(Plane(plane))
     }
@@ -143,14 +128,16 @@ impl Silhouette {
             }
         }
         let mut silhouette = Silhouette {
-            width: w,
-            height: h,
-            data,
+            mask: Mask {
+                width: w,
+                height: h,
+                data,
+            },
             placement: *placement,
         };
-        silhouette.keep_largest();
+        silhouette.mask.keep_largest_component();
         silhouette.fill_holes();
-        let area = silhouette.data.iter().filter(|&&on| on).count();
+        let area = silhouette.mask.data.iter().filter(|&&on| on).count();
         let share = area as f64 / (w * h) as f64;
         (0.01..=0.9).contains(&share).then_some(silhouette)
     }
@@ -158,33 +145,33 @@ impl Silhouette {
     /// Whether the canvas point `(x, y)` is on the figure.
     pub fn contains(&self, x: f32, y: f32) -> bool {
         let p = &self.placement;
-        let mx = (x - p.x as f32) * self.width as f32 / p.width as f32;
-        let my = (y - p.y as f32) * self.height as f32 / p.height as f32;
+        let mx = (x - p.x as f32) * self.mask.width as f32 / p.width as f32;
+        let my = (y - p.y as f32) * self.mask.height as f32 / p.height as f32;
         if mx < 0.0 || my < 0.0 {
             return false;
         }
         let (mx, my) = (mx as usize, my as usize);
-        mx < self.width && my < self.height && self.data[my * self.width + mx]
+        mx < self.mask.width && my < self.mask.height && self.mask.data[my * self.mask.width + mx]
     }
 
     /// A point of the reduced photo in canvas pixels.
     pub fn to_canvas(&self, x: f32, y: f32) -> [f32; 2] {
         let p = &self.placement;
         [
-            p.x as f32 + x * p.width as f32 / self.width as f32,
-            p.y as f32 + y * p.height as f32 / self.height as f32,
+            p.x as f32 + x * p.width as f32 / self.mask.width as f32,
+            p.y as f32 + y * p.height as f32 / self.mask.height as f32,
         ]
     }
 
     /// Labels 4-connected components of pixels equal to `value`, calling `visit` with each
     /// component's pixels.
     fn components(&self, value: bool, mut visit: impl FnMut(&[usize])) {
-        let (w, h) = (self.width, self.height);
+        let (w, h) = (self.mask.width, self.mask.height);
         let mut seen = vec![false; w * h];
         let mut queue = VecDeque::new();
         let mut members = Vec::new();
         for start in 0..w * h {
-            if self.data[start] != value || seen[start] {
+            if self.mask.data[start] != value || seen[start] {
                 continue;
             }
             seen[start] = true;
@@ -200,7 +187,7 @@ impl Silhouette {
                     (y + 1 < h).then(|| i + w),
                 ];
                 for j in neighbours.into_iter().flatten() {
-                    if self.data[j] == value && !seen[j] {
+                    if self.mask.data[j] == value && !seen[j] {
                         seen[j] = true;
                         queue.push_back(j);
                     }
@@ -210,22 +197,9 @@ impl Silhouette {
         }
     }
 
-    fn keep_largest(&mut self) {
-        let mut largest: Vec<usize> = Vec::new();
-        self.components(true, |members| {
-            if members.len() > largest.len() {
-                largest = members.to_vec();
-            }
-        });
-        self.data.iter_mut().for_each(|on| *on = false);
-        for i in largest {
-            self.data[i] = true;
-        }
-    }
-
     /// Backdrop components that do not touch the border are holes in the figure.
     fn fill_holes(&mut self) {
-        let (w, h) = (self.width, self.height);
+        let (w, h) = (self.mask.width, self.mask.height);
         let mut holes = Vec::new();
         self.components(false, |members| {
             let touches = members
@@ -236,13 +210,13 @@ impl Silhouette {
             }
         });
         for i in holes {
-            self.data[i] = true;
+            self.mask.data[i] = true;
         }
     }
 
     /// Runs `(start, end)` (end exclusive) of figure pixels in row `y`.
     pub fn runs(&self, y: usize) -> Vec<(usize, usize)> {
-        let row = &self.data[y * self.width..(y + 1) * self.width];
+        let row = &self.mask.data[y * self.mask.width..(y + 1) * self.mask.width];
         let mut runs = Vec::new();
         let mut start = None;
         for (x, &on) in row.iter().enumerate() {
@@ -259,16 +233,6 @@ impl Silhouette {
             runs.push((s, row.len()));
         }
         runs
-    }
-
-    /// `(x0, y0, x1, y1)` of the figure, inclusive.
-    pub fn bbox(&self) -> Option<(usize, usize, usize, usize)> {
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-        for (i, _) in self.data.iter().enumerate().filter(|(_, on)| **on) {
-            let (x, y) = (i % self.width, i / self.width);
-            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-        }
-        (x0 <= x1).then_some((x0, y0, x1, y1))
     }
 }
 

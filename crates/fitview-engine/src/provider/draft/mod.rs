@@ -21,7 +21,7 @@ mod fit;
 mod garment;
 mod person;
 mod shading;
-mod silhouette;
+pub(crate) mod silhouette;
 mod warp;
 
 use serde_json::{Map, Value, json};
