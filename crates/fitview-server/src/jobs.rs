@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fitview_engine::{BodyLandmarks, GarmentCategory, TryOnRequest};
+use fitview_engine::{BodyLandmarks, GarmentCategory, TryOnRequest, TryOnResult};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -137,6 +137,18 @@ async fn worker(state: AppState, receiver: Receiver) {
     }
 }
 
+/// Runs a try-on through the engine, counting the call (and its failure) in the metrics.
+pub async fn try_on_counted(state: &AppState, request: TryOnRequest) -> ApiResult<TryOnResult> {
+    state.metrics.provider_calls.fetch_add(1, Ordering::Relaxed);
+    state.engine.try_on(request).await.map_err(|error| {
+        state
+            .metrics
+            .provider_failures
+            .fetch_add(1, Ordering::Relaxed);
+        error.into()
+    })
+}
+
 /// Runs one job: reuses a result stored meanwhile, else calls the engine and stores the images.
 async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
     db::tryon::mark_running(&state.db, &job.id).await?;
@@ -144,17 +156,7 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
         Some(row) => (row.result_key, parse_images(&row.images)?),
         None => {
             let request = engine_request(state, &job.model, &job.product).await?;
-            state.metrics.provider_calls.fetch_add(1, Ordering::Relaxed);
-            let result = match state.engine.try_on(request).await {
-                Ok(result) => result,
-                Err(error) => {
-                    state
-                        .metrics
-                        .provider_failures
-                        .fetch_add(1, Ordering::Relaxed);
-                    return Err(error.into());
-                }
-            };
+            let result = try_on_counted(state, request).await?;
             let images = state.files.write_result(&result).await?;
             let json = serde_json::to_string(&images).map_err(ApiError::internal)?;
             let row = ResultRow {

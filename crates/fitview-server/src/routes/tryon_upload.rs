@@ -10,7 +10,6 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use base64::Engine as _;
 use fitview_engine::{BodyLandmarks, CacheStatus, GarmentCategory, TryOnRequest};
 use serde::Serialize;
-use std::sync::atomic::Ordering;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -93,17 +92,7 @@ pub async fn create(
 
     state.tryon_limiter.check(&user.id)?;
     let _slot = state.direct_work.try_acquire()?;
-    state.metrics.provider_calls.fetch_add(1, Ordering::Relaxed);
-    let result = match state.engine.try_on(request).await {
-        Ok(result) => result,
-        Err(error) => {
-            state
-                .metrics
-                .provider_failures
-                .fetch_add(1, Ordering::Relaxed);
-            return Err(error.into());
-        }
-    };
+    let result = crate::jobs::try_on_counted(&state, request).await?;
     let base64 = base64::engine::general_purpose::STANDARD;
     Ok(Json(UploadTryOnView {
         key: result.key.as_str().to_owned(),
