@@ -24,6 +24,7 @@
 
 use image::RgbaImage;
 
+use super::components::{for_each_component, on_border};
 use crate::error::{Error, Result};
 
 /// Share of border samples that must match the backdrop colour for it to count as plain. Lower
@@ -452,44 +453,21 @@ fn keep_enclosed_light_parts(
     // Median distance of a light part must clear the backdrop's own spread by a margin.
     let min_distance = (2.5 * noise).max(2.0) + 1.5;
     let min_area = (r * r).max(16);
-    let mut seen = vec![false; w * h];
-    let mut stack = Vec::new();
-    let mut component = Vec::new();
-    for start in 0..w * h {
-        let enclosed = |i: usize| region[i] != Region::Garment && reached[i] != Region::Backdrop;
-        if seen[start] || !enclosed(start) {
-            continue;
-        }
-        seen[start] = true;
-        stack.push(start);
-        component.clear();
-        while let Some(i) = stack.pop() {
-            component.push(i);
-            let (x, y) = (i % w, i / w);
-            let neighbours = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-                (y > 0).then(|| i - w),
-                (y + 1 < h).then(|| i + w),
-            ];
-            for j in neighbours.into_iter().flatten() {
-                if !seen[j] && enclosed(j) {
-                    seen[j] = true;
-                    stack.push(j);
-                }
-            }
-        }
+    let enclosed = |i: usize| region[i] != Region::Garment && reached[i] != Region::Backdrop;
+    let mut given_back = Vec::new();
+    for_each_component(w, h, enclosed, |component| {
         if component.len() < min_area {
-            continue;
+            return;
         }
         let mut d: Vec<f32> = component.iter().map(|&i| distance[i]).collect();
         let mid = d.len() / 2;
         let (_, median, _) = d.select_nth_unstable_by(mid, f32::total_cmp);
         if *median >= min_distance {
-            for &i in &component {
-                region[i] = Region::Garment;
-            }
+            given_back.extend_from_slice(component);
         }
+    });
+    for i in given_back {
+        region[i] = Region::Garment;
     }
 }
 
@@ -566,42 +544,17 @@ fn spread(src: &[bool], out: &mut [bool], r: usize) {
 /// Removes connected components smaller than `min_area`: opaque specks (`opaque = true`, turned
 /// transparent) or pinholes not touching the border (`opaque = false`, filled).
 fn remove_small_components(alpha: &mut [u8], w: usize, h: usize, min_area: usize, opaque: bool) {
-    let is_member = |a: u8| (a >= 128) == opaque;
-    let mut seen = vec![false; w * h];
-    let mut stack = Vec::new();
-    let mut component = Vec::new();
-    for start in 0..w * h {
-        if seen[start] || !is_member(alpha[start]) {
-            continue;
-        }
-        seen[start] = true;
-        stack.push(start);
-        component.clear();
-        let mut touches_border = false;
-        while let Some(i) = stack.pop() {
-            component.push(i);
-            let (x, y) = (i % w, i / w);
-            touches_border |= x == 0 || y == 0 || x + 1 == w || y + 1 == h;
-            let neighbours = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < w).then(|| i + 1),
-                (y > 0).then(|| i - w),
-                (y + 1 < h).then(|| i + w),
-            ];
-            for j in neighbours.into_iter().flatten() {
-                if !seen[j] && is_member(alpha[j]) {
-                    seen[j] = true;
-                    stack.push(j);
-                }
-            }
-        }
+    let is_member = |i: usize| (alpha[i] >= 128) == opaque;
+    let mut removed = Vec::new();
+    for_each_component(w, h, is_member, |component| {
         let small = component.len() < min_area;
-        if small && (opaque || !touches_border) {
-            let fill = if opaque { 0 } else { 255 };
-            for &i in &component {
-                alpha[i] = fill;
-            }
+        if small && (opaque || !component.iter().any(|&i| on_border(i, w, h))) {
+            removed.extend_from_slice(component);
         }
+    });
+    let fill = if opaque { 0 } else { 255 };
+    for i in removed {
+        alpha[i] = fill;
     }
 }
 

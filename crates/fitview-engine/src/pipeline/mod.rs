@@ -11,6 +11,7 @@
 //! durations; no pixel data or input bytes are ever logged.
 
 pub mod color;
+pub(crate) mod components;
 pub mod decode;
 pub mod encode;
 pub mod matte;

@@ -9,10 +9,9 @@
 //! between bobbed hair, neck and shoulders stay backdrop. A border that is not a plain backdrop
 //! gives no silhouette.
 
-use std::collections::VecDeque;
-
 use image::RgbaImage;
 
+use crate::pipeline::components::{for_each_component, on_border};
 use crate::pipeline::matte::solve3;
 use crate::pipeline::{Placement, resize::resize_region};
 use crate::provider::draft::silhouette::Mask;
@@ -163,52 +162,21 @@ impl Silhouette {
         ]
     }
 
-    /// Labels 4-connected components of pixels equal to `value`, calling `visit` with each
-    /// component's pixels.
-    fn components(&self, value: bool, mut visit: impl FnMut(&[usize])) {
-        let (w, h) = (self.mask.width, self.mask.height);
-        let mut seen = vec![false; w * h];
-        let mut queue = VecDeque::new();
-        let mut members = Vec::new();
-        for start in 0..w * h {
-            if self.mask.data[start] != value || seen[start] {
-                continue;
-            }
-            seen[start] = true;
-            queue.push_back(start);
-            members.clear();
-            while let Some(i) = queue.pop_front() {
-                members.push(i);
-                let (x, y) = (i % w, i / w);
-                let neighbours = [
-                    (x > 0).then(|| i - 1),
-                    (x + 1 < w).then(|| i + 1),
-                    (y > 0).then(|| i - w),
-                    (y + 1 < h).then(|| i + w),
-                ];
-                for j in neighbours.into_iter().flatten() {
-                    if self.mask.data[j] == value && !seen[j] {
-                        seen[j] = true;
-                        queue.push_back(j);
-                    }
-                }
-            }
-            visit(&members);
-        }
-    }
-
     /// Backdrop components that do not touch the border are holes in the figure.
     fn fill_holes(&mut self) {
         let (w, h) = (self.mask.width, self.mask.height);
+        let data = &self.mask.data;
         let mut holes = Vec::new();
-        self.components(false, |members| {
-            let touches = members
-                .iter()
-                .any(|&i| i % w == 0 || i % w == w - 1 || i / w == 0 || i / w == h - 1);
-            if !touches {
-                holes.extend_from_slice(members);
-            }
-        });
+        for_each_component(
+            w,
+            h,
+            |i| !data[i],
+            |members| {
+                if !members.iter().any(|&i| on_border(i, w, h)) {
+                    holes.extend_from_slice(members);
+                }
+            },
+        );
         for i in holes {
             self.mask.data[i] = true;
         }

@@ -5,6 +5,8 @@
 //! The body (or the garment's body) is the run under a tracked centre line; arms and sleeves are
 //! runs beside it, or widen it where they join.
 
+use crate::pipeline::components::for_each_component;
+
 /// A point in pixels, `[x, y]`.
 pub(crate) type P = [f32; 2];
 
@@ -146,49 +148,23 @@ impl Mask {
 
     /// Keeps only the largest 4-connected foreground component; returns its area.
     pub fn keep_largest_component(&mut self) -> usize {
-        let (w, h) = (self.width, self.height);
-        let mut label = vec![0u32; w * h];
-        let mut stack: Vec<usize> = Vec::new();
-        let mut best = (0u32, 0usize);
-        let mut next = 0u32;
-        for start in 0..w * h {
-            if !self.data[start] || label[start] != 0 {
-                continue;
-            }
-            next += 1;
-            label[start] = next;
-            stack.push(start);
-            let mut size = 0usize;
-            while let Some(i) = stack.pop() {
-                size += 1;
-                let (x, y) = (i % w, i / w);
-                let mut visit = |j: usize| {
-                    if self.data[j] && label[j] == 0 {
-                        label[j] = next;
-                        stack.push(j);
-                    }
-                };
-                if x > 0 {
-                    visit(i - 1);
+        let data = &self.data;
+        let mut largest: Vec<usize> = Vec::new();
+        for_each_component(
+            self.width,
+            self.height,
+            |i| data[i],
+            |component| {
+                if component.len() > largest.len() {
+                    largest = component.to_vec();
                 }
-                if x + 1 < w {
-                    visit(i + 1);
-                }
-                if y > 0 {
-                    visit(i - w);
-                }
-                if y + 1 < h {
-                    visit(i + w);
-                }
-            }
-            if size > best.1 {
-                best = (next, size);
-            }
+            },
+        );
+        self.data.iter_mut().for_each(|v| *v = false);
+        for &i in &largest {
+            self.data[i] = true;
         }
-        for (v, &l) in self.data.iter_mut().zip(&label) {
-            *v = *v && l == best.0;
-        }
-        best.1
+        largest.len()
     }
 }
 
