@@ -71,7 +71,7 @@ mod tests {
     #[test]
     fn try_on_and_style_providers_are_configured_separately() {
         let mut config = parse(
-            "provider = \"nano-banana\"\nstyle_provider = \"grok-imagine\"\n\
+            "provider = \"nano-banana\"\nstyle_provider = \"grok\"\n\
              [provider_settings]\nbase_url = \"http://127.0.0.1:9001\"\n\
              [provider_settings.throttle]\nmax_concurrency = 8\nrequests_per_minute = 60\n\
              [style_provider_settings]\nmodel = \"grok-imagine-image\"\n",

@@ -259,7 +259,7 @@ fn two_processes_sharing_redis_make_one_provider_call() {
     std::fs::write(
         &config,
         format!(
-            "[providers]\nmock_latency_ms = 1500\n\n[cache]\nkey_prefix = \"fitview-cli-test-{}-{nanos}\"\npoll_interval = 0.05\n",
+            "provider = \"mock\"\n\n[provider_settings]\nmock_latency_ms = 1500\n\n[cache]\nkey_prefix = \"fitview-cli-test-{}-{nanos}\"\npoll_interval = 0.05\n",
             std::process::id()
         ),
     )
