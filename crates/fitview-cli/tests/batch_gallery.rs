@@ -87,7 +87,7 @@ fn the_gallery_loads_without_console_errors_and_shows_every_finished_image() {
         "3 models × 3 good products"
     );
     assert_eq!(dom.matches("class=\"cell failed\"").count(), 3);
-    assert!(dom.contains("Failures (3)"), "{dom}");
+    assert!(dom.contains("Failures and flagged images (3)"), "{dom}");
     assert!(dom.contains("unsupported_format"));
     let log = String::from_utf8_lossy(&dump.stderr);
     let console: Vec<&str> = log

@@ -18,6 +18,7 @@ use crate::db::products::ProductRow;
 use crate::db::tryon::ResultRow;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{StoredImage, UploadKind};
+use crate::routes::quality;
 use crate::state::AppState;
 
 /// What a client is told to wait before retrying when the queue is full.
@@ -150,6 +151,9 @@ pub async fn try_on_counted(state: &AppState, request: TryOnRequest) -> ApiResul
 }
 
 /// Runs one job: reuses a result stored meanwhile, else calls the engine and stores the images.
+///
+/// A result that failed the engine's quality checks is shown to the user who asked (with the
+/// failed checks), but not remembered as the pair's result: the next request makes it again.
 async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
     db::tryon::mark_running(&state.db, &job.id).await?;
     let (result_key, images) = match db::tryon::get_result(&state.db, &job.cache_key).await? {
@@ -159,8 +163,23 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
             let result = try_on_counted(state, request).await?;
             let images = state.files.write_result(&result).await?;
             let json = serde_json::to_string(&images).map_err(ApiError::internal)?;
+            let result_key = result.key.as_str().to_owned();
+            if result.is_flagged() {
+                state.metrics.flagged_results.fetch_add(1, Ordering::Relaxed);
+                let checks = quality::to_column(&result.failed_checks)?;
+                db::tryon::mark_succeeded(
+                    &state.db,
+                    &job.id,
+                    &result_key,
+                    &json,
+                    checks.as_deref(),
+                )
+                .await?;
+                db::models::count_tryon(&state.db, &job.model.id).await?;
+                return Ok(());
+            }
             let row = ResultRow {
-                result_key: result.key.as_str().to_owned(),
+                result_key,
                 images: json,
             };
             db::tryon::put_result(&state.db, &job.cache_key, &row).await?;
@@ -168,7 +187,7 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
         }
     };
     let json = serde_json::to_string(&images).map_err(ApiError::internal)?;
-    db::tryon::mark_succeeded(&state.db, &job.id, &result_key, &json).await?;
+    db::tryon::mark_succeeded(&state.db, &job.id, &result_key, &json, None).await?;
     db::models::count_tryon(&state.db, &job.model.id).await?;
     state
         .cache

@@ -34,6 +34,9 @@ pub struct Metrics {
     pub provider_calls: AtomicU64,
     /// Provider calls that failed.
     pub provider_failures: AtomicU64,
+    /// Try-on and variation results that failed the engine's quality checks (shown to the
+    /// user who asked, never cached).
+    pub flagged_results: AtomicU64,
     /// Try-on requests answered from the cache.
     pub cache_hits: AtomicU64,
     /// Try-on requests that needed a job.
@@ -112,6 +115,11 @@ impl Metrics {
                 "fitview_provider_failures_total",
                 "Provider calls that failed.",
                 &self.provider_failures,
+            ),
+            (
+                "fitview_flagged_results_total",
+                "Results that failed quality checks (never cached).",
+                &self.flagged_results,
             ),
             (
                 "fitview_tryon_cache_hits_total",

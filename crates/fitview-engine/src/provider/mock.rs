@@ -40,6 +40,9 @@ pub enum Fault {
     Auth,
     /// A response that is not an image.
     Malformed,
+    /// A well-formed but blank image (flat grey, the canvas size): what a provider that answers
+    /// without doing the work looks like. The engine's quality checks flag it.
+    Blank,
 }
 
 /// The deterministic mock provider.
@@ -65,10 +68,15 @@ impl MockProvider {
 
     /// The next calls fail with these faults, in order; later calls succeed.
     pub fn with_faults(self, faults: impl IntoIterator<Item = Fault>) -> Self {
+        self.queue_faults(faults);
+        self
+    }
+
+    /// Queues faults for the calls after those already queued (e.g. mid-test, on a shared mock).
+    pub fn queue_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         if let Ok(mut queue) = self.faults.lock() {
             queue.extend(faults);
         }
-        self
     }
 
     /// How many times the provider was called (successful or not).
@@ -76,7 +84,9 @@ impl MockProvider {
         self.calls.load(Ordering::SeqCst)
     }
 
-    async fn begin_call(&self) -> Result<()> {
+    /// Counts the call, waits the latency and plays the next fault; `Ok(true)` when the fault
+    /// is [`Fault::Blank`] (the call "succeeds" with a blank image).
+    async fn begin_call(&self) -> Result<bool> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let fault = self
             .faults
@@ -87,14 +97,15 @@ impl MockProvider {
             tokio::time::sleep(self.latency).await;
         }
         match fault {
-            None => Ok(()),
+            None => Ok(false),
+            Some(Fault::Blank) => Ok(true),
             Some(Fault::RateLimited(retry_after)) => Err(Error::RateLimited { retry_after }),
             Some(Fault::Timeout) => Err(Error::Timeout {
                 after: self.latency,
             }),
             Some(Fault::Hang) => {
                 std::future::pending::<()>().await;
-                Ok(())
+                Ok(false)
             }
             Some(Fault::Refusal(reason)) => Err(Error::ContentPolicy { reason }),
             Some(Fault::ServerError) => Err(Error::Unavailable {
@@ -177,6 +188,11 @@ fn compose(request: &ProviderRequest, sample: u8) -> RgbaImage {
     out
 }
 
+/// Flat grey at the size of `image`.
+fn blank_like(image: &RgbaImage) -> RgbaImage {
+    RgbaImage::from_pixel(image.width(), image.height(), Rgba([128, 128, 128, 255]))
+}
+
 fn stylize_image(image: &RgbaImage, style: &Style, sample: u8, seed: Option<u64>) -> RgbaImage {
     let base: [i16; 3] = match style {
         Style::Casual => [12, 6, -8],
@@ -227,9 +243,15 @@ impl TryOnProvider for MockProvider {
     }
 
     async fn try_on(&self, request: ProviderRequest) -> Result<ProviderOutput> {
-        self.begin_call().await?;
+        let blank = self.begin_call().await?;
         let images = (0..request.samples.max(1))
-            .map(|sample| GeneratedImage::Pixels(compose(&request, sample)))
+            .map(|sample| {
+                GeneratedImage::Pixels(if blank {
+                    blank_like(&request.person)
+                } else {
+                    compose(&request, sample)
+                })
+            })
             .collect();
         Ok(ProviderOutput {
             images,
@@ -258,15 +280,14 @@ impl StyleProvider for MockProvider {
     }
 
     async fn stylize(&self, request: StyleRequest) -> Result<ProviderOutput> {
-        self.begin_call().await?;
+        let blank = self.begin_call().await?;
         let images = (0..request.samples.max(1))
             .map(|sample| {
-                GeneratedImage::Pixels(stylize_image(
-                    &request.image,
-                    &request.style,
-                    sample,
-                    request.seed,
-                ))
+                GeneratedImage::Pixels(if blank {
+                    blank_like(&request.image)
+                } else {
+                    stylize_image(&request.image, &request.style, sample, request.seed)
+                })
             })
             .collect();
         Ok(ProviderOutput {
@@ -297,6 +318,7 @@ mod tests {
         let mock = MockProvider::new().with_faults([
             Fault::Refusal("IMAGE_SAFETY".into()),
             Fault::RateLimited(None),
+            Fault::Blank,
         ]);
         let request =
             conformance::sample_request(&TryOnProvider::capabilities(&mock), GarmentCategory::Top);
@@ -304,8 +326,17 @@ mod tests {
         assert!(matches!(first, Error::ContentPolicy { reason } if reason == "IMAGE_SAFETY"));
         let second = mock.try_on(request.clone()).await.unwrap_err();
         assert!(matches!(second, Error::RateLimited { .. }));
-        assert!(mock.try_on(request).await.is_ok());
-        assert_eq!(mock.calls(), 3);
+        let distinct_colours = |output: ProviderOutput| {
+            let GeneratedImage::Pixels(px) = &output.images[0] else {
+                panic!("pixels expected")
+            };
+            px.pixels().collect::<std::collections::HashSet<_>>().len()
+        };
+        let blank = mock.try_on(request.clone()).await.unwrap();
+        assert_eq!(distinct_colours(blank), 1, "a blank answer is one flat colour");
+        let good = mock.try_on(request).await.unwrap();
+        assert!(distinct_colours(good) > 1);
+        assert_eq!(mock.calls(), 4);
     }
 
     #[tokio::test]

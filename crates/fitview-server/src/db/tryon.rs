@@ -25,6 +25,8 @@ pub struct JobRow {
     pub error_code: Option<String>,
     /// Public error message when failed.
     pub error_message: Option<String>,
+    /// The quality checks the result failed, as JSON (engine `Check`s); `None` when it passed.
+    pub failed_checks: Option<String>,
     /// Creation time.
     pub created_at: i64,
     /// Last change.
@@ -32,12 +34,12 @@ pub struct JobRow {
 }
 
 const COLUMNS: &str = "id, user_id, model_id, product_id, status, cached, result_key, images, \
-                       error_code, error_message, created_at, updated_at";
+                       error_code, error_message, failed_checks, created_at, updated_at";
 
 /// Inserts a job.
 pub async fn insert_job(pool: &AnyPool, job: &JobRow) -> Result<(), sqlx::Error> {
     sqlx::query(&format!(
-        "INSERT INTO tryon_jobs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO tryon_jobs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(job.id.clone())
     .bind(job.user_id.clone())
@@ -49,6 +51,7 @@ pub async fn insert_job(pool: &AnyPool, job: &JobRow) -> Result<(), sqlx::Error>
     .bind(job.images.clone())
     .bind(job.error_code.clone())
     .bind(job.error_message.clone())
+    .bind(job.failed_checks.clone())
     .bind(job.created_at)
     .bind(job.updated_at)
     .execute(pool)
@@ -82,19 +85,21 @@ pub async fn mark_running(pool: &AnyPool, id: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Marks a job succeeded with its result.
+/// Marks a job succeeded with its result, and the quality checks it failed (JSON) if any.
 pub async fn mark_succeeded(
     pool: &AnyPool,
     id: &str,
     result_key: &str,
     images: &str,
+    failed_checks: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE tryon_jobs SET status = 'succeeded', result_key = $1, images = $2, updated_at = $3 \
-         WHERE id = $4",
+        "UPDATE tryon_jobs SET status = 'succeeded', result_key = $1, images = $2, \
+         failed_checks = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(result_key.to_owned())
     .bind(images.to_owned())
+    .bind(failed_checks.map(str::to_owned))
     .bind(super::now())
     .bind(id.to_owned())
     .execute(pool)

@@ -6,6 +6,7 @@ pub mod models;
 pub mod ops;
 pub mod privacy;
 pub mod products;
+pub mod quality;
 pub mod tryon;
 pub mod tryon_upload;
 mod upload;

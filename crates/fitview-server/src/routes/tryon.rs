@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::files::StoredImage;
 use crate::jobs::{TryOnJob, parse_images};
+use crate::routes::quality::{self, FailedCheck};
 use crate::routes::{ImageView, Page};
 use crate::state::AppState;
 
@@ -99,6 +100,9 @@ pub struct JobView {
     pub result: Option<TryOnResultView>,
     /// The error, once failed.
     pub error: Option<ErrorDetail>,
+    /// The quality checks the result failed; empty for a good result. A flagged result is
+    /// shown to the user who asked but never cached: asking again makes it again.
+    pub failed_checks: Vec<FailedCheck>,
     /// Creation time (seconds since the epoch).
     pub created_at: i64,
 }
@@ -144,6 +148,7 @@ fn job_view(row: JobRow) -> ApiResult<JobView> {
         _ => None,
     };
     Ok(JobView {
+        failed_checks: quality::from_column(row.failed_checks.as_deref())?,
         poll_url: format!("/api/v1/tryon/{}", row.id),
         job_id: row.id,
         status,
@@ -180,6 +185,7 @@ async fn record_hit(
         images: Some(serde_json::to_string(&entry.images).map_err(ApiError::internal)?),
         error_code: None,
         error_message: None,
+        failed_checks: None,
         created_at: now,
         updated_at: now,
     };
@@ -213,6 +219,7 @@ async fn cached_answer(
             product_id: body.product_id,
             result: Some(result_view(&entry.result_key, &entry.images)),
             error: None,
+            failed_checks: Vec::new(),
             created_at,
         }),
     ))
@@ -284,6 +291,7 @@ pub async fn create(
         images: None,
         error_code: None,
         error_message: None,
+        failed_checks: None,
         created_at: now,
         updated_at: now,
     };

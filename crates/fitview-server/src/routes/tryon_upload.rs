@@ -4,6 +4,8 @@
 //! Nothing of it is stored by the server: the images come back inline (base64), so a shopper's
 //! photo never outlives the request here. The engine's own cache makes a repeat cheap.
 
+use std::sync::atomic::Ordering;
+
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
@@ -14,6 +16,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::routes::quality::{self, FailedCheck};
 use crate::routes::upload::Upload;
 use crate::state::AppState;
 
@@ -54,6 +57,9 @@ pub struct UploadTryOnView {
     pub cached: bool,
     /// The images, one per sample.
     pub images: Vec<InlineImage>,
+    /// The quality checks the images failed; empty for a good result (a flagged result is
+    /// returned, but not cached by the engine).
+    pub failed_checks: Vec<FailedCheck>,
 }
 
 /// Dresses an uploaded person photo in an uploaded garment photo, in this request.
@@ -93,8 +99,12 @@ pub async fn create(
     state.tryon_limiter.check(&user.id)?;
     let _slot = state.direct_work.try_acquire()?;
     let result = crate::jobs::try_on_counted(&state, request).await?;
+    if result.is_flagged() {
+        state.metrics.flagged_results.fetch_add(1, Ordering::Relaxed);
+    }
     let base64 = base64::engine::general_purpose::STANDARD;
     Ok(Json(UploadTryOnView {
+        failed_checks: quality::views(&result.failed_checks),
         key: result.key.as_str().to_owned(),
         cached: result.cache != CacheStatus::Miss,
         images: result

@@ -4,6 +4,8 @@
 //! Variations are stored like results (`/api/v1/images/{key}/...`) and remembered by (result,
 //! style, samples, style provider), so asking again answers at once.
 
+use std::sync::atomic::Ordering;
+
 use axum::Json;
 use axum::extract::State;
 use fitview_engine::{OutputOptions, Style};
@@ -15,6 +17,7 @@ use crate::db::{self, tryon::ResultRow};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::jobs::parse_images;
+use crate::routes::quality::{self, FailedCheck};
 use crate::routes::tryon::{ResultImage, result_view};
 use crate::state::AppState;
 
@@ -67,6 +70,9 @@ pub struct VariationsView {
     pub key: String,
     /// One image per sample, with thumbnails.
     pub images: Vec<ResultImage>,
+    /// The quality checks the images failed; empty when they passed. Flagged variations are
+    /// returned but not remembered: asking again makes them again.
+    pub failed_checks: Vec<FailedCheck>,
 }
 
 fn style_text(text: Option<String>, field: &str, style: &str) -> ApiResult<String> {
@@ -122,7 +128,13 @@ fn variation_key(state: &AppState, result_key: &str, style: &Style, samples: u8)
         hasher.update(provider.name().as_bytes());
         hasher.update(b"\0");
         hasher.update(provider.model().as_bytes());
+        hasher.update(b"\0");
+        // A new prompt template makes new images.
+        hasher.update(provider.prompt_version().as_bytes());
     }
+    // So does a new pipeline (e.g. how unchanged pixels are restored).
+    hasher.update(b"\0");
+    hasher.update(fitview_engine::PIPELINE_VERSION.as_bytes());
     hasher.finalize().to_hex().to_string()
 }
 
@@ -156,15 +168,16 @@ pub async fn create(
     };
     let key = variation_key(&state, &result_key, &style, samples);
     let storage_key = format!("variation:{key}");
-    let view = |images: &[crate::files::StoredImage], cached: bool| VariationsView {
+    let view = |images: &[crate::files::StoredImage], cached: bool, failed_checks| VariationsView {
         job_id: id.clone(),
         style: style.slug(),
         cached,
         images: result_view(&key, images).images,
         key: key.clone(),
+        failed_checks,
     };
     if let Some(stored) = db::tryon::get_result(&state.db, &storage_key).await? {
-        return Ok(Json(view(&parse_images(&stored.images)?, true)));
+        return Ok(Json(view(&parse_images(&stored.images)?, true, Vec::new())));
     }
 
     // Making one costs a provider call, like a try-on.
@@ -180,10 +193,14 @@ pub async fn create(
         .variations(bytes, style.clone(), samples, OutputOptions::default())
         .await?;
     let stored = state.files.write_images(&key, &made.images).await?;
+    if made.is_flagged() {
+        state.metrics.flagged_results.fetch_add(1, Ordering::Relaxed);
+        return Ok(Json(view(&stored, false, quality::views(&made.failed_checks))));
+    }
     let row = ResultRow {
         result_key: key.clone(),
         images: serde_json::to_string(&stored).map_err(ApiError::internal)?,
     };
     db::tryon::put_result(&state.db, &storage_key, &row).await?;
-    Ok(Json(view(&stored, false)))
+    Ok(Json(view(&stored, false, Vec::new())))
 }

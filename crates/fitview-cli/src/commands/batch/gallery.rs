@@ -1,5 +1,6 @@
 //! `index.html`: a self-contained gallery of the batch (inline CSS and JS, images by relative path
-//! to their thumbnails): products × models, filters, click to zoom, failures with reasons.
+//! to their thumbnails): products × models, filters, click to zoom, failures and flagged images
+//! with reasons.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
@@ -101,18 +102,23 @@ fn cell(item: Option<&ReportItem>, model: &str) -> String {
     let Some(item) = item else {
         return format!("<td data-model=\"{model}\"></td>");
     };
-    let done = matches!(item.status, "generated" | "cached" | "reused");
+    let shown = matches!(item.status, "generated" | "cached" | "reused" | "flagged");
     let file = item.result.as_ref().and_then(|r| r.files.first());
-    match (done, file) {
+    match (shown, file) {
         (true, Some(file)) => {
             let record = item.result.as_ref();
             let thumb = record.and_then(|r| r.thumbnail.as_ref()).unwrap_or(file);
-            let title = escape(&format!(
-                "{} wearing {} ({})",
-                item.model, item.name, item.sku
-            ));
+            let mut title = format!("{} wearing {} ({})", item.model, item.name, item.sku);
+            let (status, badge) = match record.and_then(|r| r.reason()) {
+                Some(reason) if item.status == "flagged" => {
+                    let _ = write!(title, " — flagged, {reason}");
+                    ("flagged", "<span class=\"badge\">flagged</span>")
+                }
+                _ => ("done", ""),
+            };
+            let title = escape(&title);
             format!(
-                "<td data-model=\"{model}\" data-status=\"done\"><button class=\"cell\" title=\"{title}\" data-full=\"{}\"><img class=\"thumb\" src=\"{}\" alt=\"{title}\" loading=\"lazy\"></button></td>",
+                "<td data-model=\"{model}\" data-status=\"{status}\"><button class=\"cell {status}\" title=\"{title}\" data-full=\"{}\"><img class=\"thumb\" src=\"{}\" alt=\"{title}\" loading=\"lazy\">{badge}</button></td>",
                 escape(file),
                 escape(thumb)
             )
@@ -137,11 +143,13 @@ fn cell(item: Option<&ReportItem>, model: &str) -> String {
 fn summary(report: &Report) -> String {
     let c = &report.counts;
     let mut text = format!(
-        "<b>{}</b> items · <b>{}</b> generated · <b>{}</b> cached · <b>{}</b> from earlier runs · <span class=\"{}\"><b>{}</b> failed</span> · <b>{}</b> not run · {}",
+        "<b>{}</b> items · <b>{}</b> generated · <b>{}</b> cached · <b>{}</b> from earlier runs · <span class=\"{}\"><b>{}</b> flagged</span> · <span class=\"{}\"><b>{}</b> failed</span> · <b>{}</b> not run · {}",
         c.items,
         c.generated,
         c.cached,
         c.reused,
+        if c.flagged > 0 { "bad" } else { "" },
+        c.flagged,
         if c.failed > 0 { "bad" } else { "" },
         c.failed,
         c.not_run,
@@ -153,28 +161,30 @@ fn summary(report: &Report) -> String {
     text
 }
 
+/// The table of items that need a look: failures with their error, flagged images with the
+/// quality checks they failed.
 fn failures(report: &Report) -> String {
-    let failed: Vec<_> = report
+    let listed: Vec<_> = report
         .items
         .iter()
-        .filter(|i| i.status == "failed")
+        .filter(|i| matches!(i.status, "failed" | "flagged"))
         .collect();
-    if failed.is_empty() {
+    if listed.is_empty() {
         return String::new();
     }
     let mut html = format!(
-        "<section class=\"failures\"><h2>Failures ({})</h2><table><thead><tr><th>Model</th><th>SKU</th><th>Error</th><th>Reason</th></tr></thead><tbody>",
-        failed.len()
+        "<section class=\"failures\"><h2>Failures and flagged images ({})</h2><table><thead><tr><th>Model</th><th>SKU</th><th>Status</th><th>Reason</th></tr></thead><tbody>",
+        listed.len()
     );
-    for item in failed {
-        let error = item.result.as_ref().and_then(|r| r.error.as_ref());
+    for item in listed {
+        let reason = item.result.as_ref().and_then(|r| r.reason());
         let _ = write!(
             html,
             "<tr data-model=\"{0}\"><td>{0}</td><td>{1}</td><td><code>{2}</code></td><td>{3}</td></tr>",
             escape(&item.model),
             escape(&item.sku),
-            escape(error.map_or("", |e| e.code.as_str())),
-            escape(error.map_or("", |e| e.message.as_str()))
+            item.status,
+            escape(reason.as_deref().unwrap_or(""))
         );
     }
     html.push_str("</tbody></table></section>");
@@ -199,7 +209,69 @@ fn escape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    use fitview_engine::{Check, CheckName};
+
+    use super::super::journal::{FlaggedFile, Loaded, Outcome, Record};
+    use super::super::{manifest, plan, report};
     use super::*;
+
+    #[tokio::test]
+    async fn a_flagged_image_is_shown_marked_and_listed_with_its_failed_checks() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/catalog/catalog.toml");
+        let manifest = manifest::load(&path).await.unwrap();
+        let items = plan::plan(&manifest, "test");
+        let (model, product) = items[0].parts(&manifest);
+        let file = format!("images/{}/{}.webp", model.id, product.sku);
+        let check: Check = serde_json::from_value(serde_json::json!({
+            "name": "not_blank", "image": 0, "value": 0.0, "threshold": 4.0, "bound": "at_least"
+        }))
+        .unwrap();
+        assert_eq!(check.name, CheckName::NotBlank);
+        let record = Record {
+            model: model.id.clone(),
+            sku: product.sku.clone(),
+            fingerprint: items[0].fingerprint.clone(),
+            outcome: Outcome::Flagged,
+            cache: None,
+            key: None,
+            provider: None,
+            attempts: 2,
+            timings: None,
+            elapsed_ms: 10,
+            cost_usd: 0.0,
+            files: vec![file.clone()],
+            thumbnail: None,
+            flagged: vec![FlaggedFile {
+                file: file.clone(),
+                failed_checks: vec![check],
+            }],
+            error: None,
+            finished_at: 0,
+        };
+        let this_run = HashMap::from([(items[0].label(&manifest), record)]);
+        let (items, counts) = report::build(&manifest, &items, &this_run, &Loaded::default());
+        assert_eq!(counts.flagged, 1);
+        let report = Report {
+            manifest: "catalog.toml".into(),
+            catalog: manifest.name.clone(),
+            provider: "mock".into(),
+            started_at: 0,
+            finished_at: 0,
+            counts,
+            stopped: None,
+            items,
+        };
+        let html = render(&manifest, &report);
+        assert_eq!(html.matches("data-status=\"flagged\"").count(), 1);
+        assert!(html.contains(&format!("data-full=\"{file}\"")), "the image is shown");
+        assert!(html.contains("<span class=\"badge\">flagged</span>"));
+        assert!(html.contains("Failures and flagged images (1)"));
+        assert!(html.contains("failed quality checks: not_blank"));
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use fitview_engine::CacheStatus;
+use fitview_engine::{CacheStatus, Check};
 use serde::{Deserialize, Serialize};
 
 /// The journal's file name in the output directory.
@@ -22,8 +22,21 @@ pub const FILE_NAME: &str = "journal.jsonl";
 pub enum Outcome {
     /// Its images are written.
     Done,
+    /// Its images are written, but at least one failed the engine's quality checks (blank, wrong
+    /// size, another person, no garment): kept for review, never counted as done, so a rerun
+    /// makes it again.
+    Flagged,
     /// It failed; a rerun tries it again.
     Failed,
+}
+
+/// A written image that failed quality checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlaggedFile {
+    /// The image, relative to the output directory.
+    pub file: String,
+    /// The checks it failed, with the measured values.
+    pub failed_checks: Vec<Check>,
 }
 
 /// Why an item failed, by the engine's stable error code.
@@ -72,11 +85,31 @@ pub struct Record {
     /// The try-on's smallest thumbnail, relative to the output directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail: Option<String>,
+    /// The written images that failed quality checks (the item is then `flagged`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flagged: Vec<FlaggedFile>,
     /// Why it failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ItemError>,
     /// When it finished, in seconds since the Unix epoch.
     pub finished_at: u64,
+}
+
+impl Record {
+    /// Why the item is not simply done, in one line: the error, or the quality checks its images
+    /// failed; `None` for a good item.
+    pub fn reason(&self) -> Option<String> {
+        if let Some(error) = &self.error {
+            return Some(format!("{}: {}", error.code, error.message));
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for check in self.flagged.iter().flat_map(|f| &f.failed_checks) {
+            if !names.contains(&check.name.as_str()) {
+                names.push(check.name.as_str());
+            }
+        }
+        (!names.is_empty()).then(|| format!("failed quality checks: {}", names.join(", ")))
+    }
 }
 
 /// A journal that cannot be read or written.
@@ -216,6 +249,7 @@ mod tests {
             cost_usd: 0.0,
             files: Vec::new(),
             thumbnail: None,
+            flagged: Vec::new(),
             error: None,
             finished_at: 0,
         }

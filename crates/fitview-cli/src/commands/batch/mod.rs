@@ -158,9 +158,14 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         }));
     } else {
         eprintln!(
-            "batch: {} items: {} generated, {} cached, {} from earlier runs, {} failed, {} not run",
-            c.items, c.generated, c.cached, c.reused, c.failed, c.not_run
+            "batch: {} items: {} generated, {} cached, {} from earlier runs, {} flagged by quality checks, {} failed, {} not run",
+            c.items, c.generated, c.cached, c.reused, c.flagged, c.failed, c.not_run
         );
+        if c.flagged > 0 {
+            eprintln!(
+                "batch: flagged images are kept for review (see the gallery); the same command makes them again"
+            );
+        }
         eprintln!(
             "batch: report {} · gallery {}",
             report_path.display(),
@@ -168,7 +173,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         );
     }
     if let Some((reason, error)) = outcome.stopped {
-        let left = c.not_run + c.failed;
+        let left = c.not_run + c.failed + c.flagged;
         return Err(anyhow::Error::new(error).context(format!(
             "{reason}; {left} items left: fix the cause and run the same command to resume"
         )));
@@ -176,7 +181,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     if outcome.interrupted {
         eprintln!(
             "batch: interrupted with {} items left; {}",
-            c.not_run + c.failed,
+            c.not_run + c.failed + c.flagged,
             stop::resume_hint()
         );
         return Err(crate::exit::Interrupted.into());

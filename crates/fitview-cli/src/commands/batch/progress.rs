@@ -42,6 +42,8 @@ pub struct Counts {
     pub generated: usize,
     /// Served from the engine's cache in this run, or done in an earlier run.
     pub cached: usize,
+    /// Made in this run, but failing quality checks (kept for review, made again by a rerun).
+    pub flagged: usize,
     /// Failed in this run.
     pub failed: usize,
     /// Not finished yet.
@@ -114,10 +116,11 @@ impl Progress {
             state.current.remove(label);
             let c = &mut state.counts;
             c.remaining = c.remaining.saturating_sub(1);
-            match (record.outcome, record.cache.is_some_and(|s| s.is_hit())) {
-                (Outcome::Failed, _) => c.failed += 1,
-                (Outcome::Done, true) => c.cached += 1,
-                (Outcome::Done, false) => c.generated += 1,
+            match status_word(record) {
+                "failed" => c.failed += 1,
+                "flagged" => c.flagged += 1,
+                "cached" => c.cached += 1,
+                _ => c.generated += 1,
             }
             *c
         };
@@ -130,18 +133,19 @@ impl Progress {
                 "status": status,
                 "elapsed_ms": record.elapsed_ms,
                 "error": record.error,
+                "flagged": record.flagged,
                 "counts": counts,
             })),
             Mode::Lines => {
                 let why = record
-                    .error
-                    .as_ref()
-                    .map(|e| format!(": {}: {}", e.code, e.message))
+                    .reason()
+                    .map(|r| format!(": {r}"))
                     .unwrap_or_default();
                 eprintln!(
-                    "[generated {} cached {} failed {} remaining {}] {label} {status} in {:.1}s{why}",
+                    "[generated {} cached {} flagged {} failed {} remaining {}] {label} {status} in {:.1}s{why}",
                     counts.generated,
                     counts.cached,
+                    counts.flagged,
                     counts.failed,
                     counts.remaining,
                     record.elapsed_ms as f64 / 1000.0
@@ -149,8 +153,8 @@ impl Progress {
             }
             Mode::Bar => {
                 if let Some(bar) = &self.bar {
-                    if let Some(e) = &record.error {
-                        bar.println(format!("failed {label}: {}: {}", e.code, e.message));
+                    if let Some(reason) = record.reason() {
+                        bar.println(format!("{status} {label}: {reason}"));
                     }
                     bar.inc(1);
                 }
@@ -194,9 +198,10 @@ impl Progress {
             now.push("…");
         }
         bar.set_message(format!(
-            "generated {} · cached {} · failed {} · remaining {} · now: {}",
+            "generated {} · cached {} · flagged {} · failed {} · remaining {} · now: {}",
             c.generated,
             c.cached,
+            c.flagged,
             c.failed,
             c.remaining,
             if now.is_empty() {
@@ -208,10 +213,11 @@ impl Progress {
     }
 }
 
-/// `generated`, `cached` or `failed`.
+/// `generated`, `cached`, `flagged` or `failed`.
 pub fn status_word(record: &Record) -> &'static str {
     match (record.outcome, record.cache.is_some_and(|s| s.is_hit())) {
         (Outcome::Failed, _) => "failed",
+        (Outcome::Flagged, _) => "flagged",
         (Outcome::Done, true) => "cached",
         (Outcome::Done, false) => "generated",
     }

@@ -43,6 +43,9 @@ pub struct ReportCounts {
     pub cached: usize,
     /// Done by an earlier run (from the journal).
     pub reused: usize,
+    /// Made, but failing quality checks (in this run, or in an earlier one and not made again
+    /// since): the images are there for review.
+    pub flagged: usize,
     /// Failed (in this run, or in an earlier one and not retried since).
     pub failed: usize,
     /// Not run (stopped early, or beyond `--limit` / `--max-cost`).
@@ -60,7 +63,7 @@ pub struct ReportItem {
     pub name: String,
     /// Garment category.
     pub category: String,
-    /// `generated`, `cached`, `reused`, `failed` or `not_run`.
+    /// `generated`, `cached`, `reused`, `flagged`, `failed` or `not_run`.
     pub status: &'static str,
     /// The item's plan fingerprint.
     pub fingerprint: String,
@@ -91,16 +94,21 @@ pub fn build(
                 .filter(|r| r.fingerprint == item.fingerprint);
             let (status, result) = match (this_run.get(&label), earlier) {
                 (Some(record), _) => (status_word(record), Some(record.clone())),
-                (None, Some(record)) if record.outcome == Outcome::Done => {
-                    ("reused", Some(record.clone()))
-                }
-                (None, Some(record)) => ("failed", Some(record.clone())),
+                (None, Some(record)) => (
+                    match record.outcome {
+                        Outcome::Done => "reused",
+                        Outcome::Flagged => "flagged",
+                        Outcome::Failed => "failed",
+                    },
+                    Some(record.clone()),
+                ),
                 (None, None) => ("not_run", None),
             };
             match status {
                 "generated" => counts.generated += 1,
                 "cached" => counts.cached += 1,
                 "reused" => counts.reused += 1,
+                "flagged" => counts.flagged += 1,
                 "failed" => counts.failed += 1,
                 _ => counts.not_run += 1,
             }

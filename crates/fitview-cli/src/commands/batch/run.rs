@@ -15,7 +15,7 @@ use bytes::Bytes;
 use fitview_engine::{Engine, Error, OutputOptions, Style, TryOnOptions, TryOnRequest};
 use tokio::task::JoinSet;
 
-use super::journal::{ItemError, Journal, JournalError, Outcome, Record};
+use super::journal::{FlaggedFile, ItemError, Journal, JournalError, Outcome, Record};
 use super::limiter::RateLimiter;
 use super::manifest::Manifest;
 use super::plan::Item;
@@ -236,6 +236,7 @@ async fn run_item(
         cost_usd: 0.0,
         files: Vec::new(),
         thumbnail: None,
+        flagged: Vec::new(),
         error: None,
         finished_at: 0,
     };
@@ -245,8 +246,10 @@ async fn run_item(
             code: failure.code().to_owned(),
             message: failure.message(),
         });
-    } else {
+    } else if record.flagged.is_empty() {
         record.outcome = Outcome::Done;
+    } else {
+        record.outcome = Outcome::Flagged;
     }
     record.elapsed_ms = started.elapsed().as_millis() as u64;
     record.finished_at = SystemTime::now()
@@ -334,6 +337,7 @@ async fn generate(
         .first()
         .map(|t| relative(&settings.out, t));
     record.files.push(relative(&settings.out, &written.path));
+    flag(record, result.failed_checks);
 
     for style in &settings.variations {
         let variation = engine
@@ -347,6 +351,7 @@ async fn generate(
             .map_err(Failure::Engine)?;
         record.attempts += variation.attempts;
         record.cost_usd += variation.usage.estimated_cost_usd;
+        let failed_checks = variation.failed_checks;
         if let Some(styled) = variation.images.into_iter().next() {
             let path = dir.join(format!(
                 "{}--{}.{}",
@@ -356,9 +361,23 @@ async fn generate(
             ));
             let written = write(&path, styled).await?;
             record.files.push(relative(&settings.out, &written.path));
+            flag(record, failed_checks);
         }
     }
     Ok(())
+}
+
+/// Notes the quality checks failed by the image just written (the last of `record.files`).
+fn flag(record: &mut Record, failed_checks: Vec<fitview_engine::Check>) {
+    if failed_checks.is_empty() {
+        return;
+    }
+    if let Some(file) = record.files.last() {
+        record.flagged.push(FlaggedFile {
+            file: file.clone(),
+            failed_checks,
+        });
+    }
 }
 
 /// Writes an image and its thumbnails off the async threads.
@@ -413,17 +432,7 @@ mod tests {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
-        let settings = Settings {
-            concurrency: 2,
-            rpm: None,
-            output: OutputOptions {
-                long_edge: 64,
-                thumbnail_widths: Vec::new(),
-                ..OutputOptions::default()
-            },
-            variations: Vec::new(),
-            out: dir.path().to_owned(),
-        };
+        let settings = small_images(dir.path(), 2);
         let refs: Vec<&Item> = items.iter().collect();
         let progress = Arc::new(Progress::start(Mode::Lines, refs.len(), 0));
         let stop = StopFlag::default();
@@ -447,6 +456,69 @@ mod tests {
         );
         let journaled = journal::load(journal.path()).unwrap();
         assert_eq!(journaled.latest.len(), outcome.records.len());
+    }
+
+    /// Settings writing 64-pixel images without thumbnails into `out`.
+    fn small_images(out: &Path, concurrency: usize) -> Settings {
+        Settings {
+            concurrency,
+            rpm: None,
+            output: OutputOptions {
+                long_edge: 64,
+                thumbnail_widths: Vec::new(),
+                ..OutputOptions::default()
+            },
+            variations: Vec::new(),
+            out: out.to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_image_that_fails_the_quality_checks_is_kept_but_flagged() {
+        let manifest = catalog().await;
+        let items = plan::plan(&manifest, "test");
+        // The engine asks once more with a new seed; both answers are blank.
+        let mock = Arc::new(MockProvider::new().with_faults([Fault::Blank, Fault::Blank]));
+        let engine = Engine::builder()
+            .shared_provider(mock.clone())
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
+        let refs: Vec<&Item> = items.iter().take(3).collect();
+        let progress = Arc::new(Progress::start(Mode::Lines, refs.len(), 0));
+        let stop = StopFlag::default();
+        let outcome = run(
+            &engine,
+            &manifest,
+            &refs,
+            &small_images(dir.path(), 1),
+            &journal,
+            &progress,
+            &stop,
+        )
+        .await
+        .unwrap();
+        assert!(outcome.stopped.is_none(), "a flagged image does not stop the batch");
+        let first = &outcome.records[&refs[0].label(&manifest)];
+        assert_eq!(first.outcome, Outcome::Flagged);
+        assert_eq!(first.attempts, 2, "asked once more before flagging");
+        assert_eq!(first.flagged.len(), 1);
+        assert_eq!(first.flagged[0].file, first.files[0]);
+        assert!(dir.path().join(&first.files[0]).is_file(), "kept for review");
+        let reason = first.reason().unwrap();
+        assert!(reason.contains("not_blank"), "{reason}");
+        for later in &refs[1..] {
+            let record = &outcome.records[&later.label(&manifest)];
+            assert_eq!(record.outcome, Outcome::Done, "{:?}", record.flagged);
+            assert_eq!(record.reason(), None);
+        }
+        let journaled = journal::load(journal.path()).unwrap();
+        assert_eq!(
+            journaled.latest[&refs[0].label(&manifest)].flagged,
+            first.flagged,
+            "the failed checks survive in the journal"
+        );
     }
 
     #[tokio::test]
