@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 pub struct ThrottleConfig {
     /// Most requests in flight at once.
     pub max_concurrency: usize,
-    /// Most requests started per minute; `None` for no rate limit.
+    /// Most requests started per minute; `None` or 0 for no rate limit (a config file says
+    /// `requests_per_minute = 0`, since leaving it out keeps the default).
     pub requests_per_minute: Option<u32>,
     /// Requests that may start back to back before the per-minute pacing applies.
     pub burst: u32,
@@ -44,11 +45,6 @@ impl ThrottleConfig {
         let mut problems = Vec::new();
         if self.max_concurrency == 0 {
             problems.push("max_concurrency must be at least 1".to_owned());
-        }
-        if self.requests_per_minute == Some(0) {
-            problems.push(
-                "requests_per_minute must be at least 1 (omit it for no rate limit)".to_owned(),
-            );
         }
         if self.burst == 0 {
             problems.push("burst must be at least 1".to_owned());
@@ -163,6 +159,24 @@ mod tests {
         assert_eq!(started.load(Ordering::SeqCst), 8);
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert_eq!(started.load(Ordering::SeqCst), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_requests_per_minute_switches_pacing_off() {
+        let config = ThrottleConfig {
+            max_concurrency: 50,
+            requests_per_minute: Some(0),
+            burst: 1,
+        };
+        assert!(config.problems().is_empty(), "{:?}", config.problems());
+        let throttle = Throttle::new(config);
+        let start = Instant::now();
+        let mut permits = Vec::new();
+        for _ in 0..50 {
+            permits.push(throttle.acquire().await.unwrap());
+        }
+        // The paused clock only moves when something waits: any pacing would move it.
+        assert_eq!(start.elapsed(), Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
