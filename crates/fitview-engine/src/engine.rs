@@ -349,8 +349,18 @@ impl Engine {
         timings.provider = stage.elapsed().saturating_sub(checked.validate_time);
 
         let stage = Instant::now();
+        let original = provider
+            .capabilities()
+            .pixel_aligned
+            .then(|| provider_request.person.clone());
         let images = self
-            .finish_all(checked.images, canvas, placement, &request.options.output)
+            .finish_all(
+                checked.images,
+                original,
+                canvas,
+                placement,
+                &request.options.output,
+            )
             .await?;
         timings.postprocess = stage.elapsed();
 
@@ -490,20 +500,34 @@ impl Engine {
     }
 
     /// Post-processes every (decoded, checked) provider image.
+    /// With `original` (the canvas sent to a pixel-aligned provider), the pixels each image did
+    /// not change are first restored from it (see [`pipeline::restore`]).
     async fn finish_all(
         &self,
         images: Vec<RgbaImage>,
+        original: Option<Arc<RgbaImage>>,
         canvas: (u32, u32),
         placement: Placement,
         options: &OutputOptions,
     ) -> Result<Vec<OutputImage>> {
         let limits = self.inner.config.limits;
-        let jobs = images.into_iter().map(|pixels| {
+        let jobs = images.into_iter().map(|mut pixels| {
             let options = options.clone();
             let engine = self.clone();
+            let original = original.clone();
             async move {
                 engine
                     .cpu(move || {
+                        if let Some(original) = original
+                            && let Some(restored) =
+                                pipeline::restore_unchanged(&mut pixels, &original)
+                        {
+                            tracing::debug!(
+                                changed = restored.changed,
+                                shift = ?restored.shift,
+                                "restored the unchanged pixels from the input"
+                            );
+                        }
                         let finished =
                             pipeline::finish(&pixels, canvas, &placement, &options, &limits)?;
                         Ok(output_image(finished))
@@ -584,8 +608,9 @@ impl Engine {
             timings.validate = checked.validate_time;
             timings.provider = stage.elapsed().saturating_sub(checked.validate_time);
             let stage = Instant::now();
+            let original = caps.pixel_aligned.then(|| request.image.clone());
             let images = self
-                .finish_all(checked.images, canvas, placement, &output)
+                .finish_all(checked.images, original, canvas, placement, &output)
                 .await?;
             timings.postprocess = stage.elapsed();
             timings.total = started.elapsed();

@@ -3,6 +3,7 @@
 //! - [`decode`](mod@decode): the only place bytes become pixels, with every limit checked from the header first;
 //! - [`resize`]: SIMD resampling and fitting into a canvas;
 //! - [`matte`]: cutting a garment out of its studio backdrop;
+//! - [`restore`]: taking back from the input what a pixel-aligned provider did not mean to change;
 //! - [`color`] and [`sharpen`]: optional finishing of results;
 //! - [`encode`](mod@encode): WebP, JPEG and PNG output and thumbnails, always re-encoded.
 //!
@@ -10,12 +11,14 @@
 //! synchronous and CPU-bound. Each logs one `tracing` debug span with sizes and per-stage
 //! durations; no pixel data or input bytes are ever logged.
 
+pub(crate) mod box_blur;
 pub mod color;
 pub(crate) mod components;
 pub mod decode;
 pub mod encode;
 pub mod matte;
 pub mod resize;
+pub mod restore;
 pub mod sharpen;
 
 use std::time::Instant;
@@ -34,6 +37,7 @@ pub use matte::{estimate_backdrop, matte_garment};
 pub use resize::{
     FitMode, Placement, contain_size, fit_to_canvas, resize_exact, resize_to_long_edge,
 };
+pub use restore::{Restored, restore_unchanged};
 pub use sharpen::unsharp_mask;
 
 /// Letterbox colour when the person photo's own backdrop cannot be estimated.

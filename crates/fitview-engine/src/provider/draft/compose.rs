@@ -13,7 +13,8 @@
 
 use image::RgbaImage;
 
-use super::field::{Field, box_blur};
+use super::field::Field;
+use crate::pipeline::box_blur::box_blur;
 use super::fit::{Fit, Replaces};
 use super::garment::GarmentShape;
 use super::person::{Arm, Body};

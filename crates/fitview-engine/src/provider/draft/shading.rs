@@ -16,7 +16,8 @@
 
 use image::RgbaImage;
 
-use super::field::{Field, box_sum, integral};
+use super::field::Field;
+use crate::pipeline::box_blur::{box_sum, integral};
 
 /// Clusters of silhouette colours.
 const CLUSTERS: usize = 4;

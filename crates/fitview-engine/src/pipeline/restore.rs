@@ -1,0 +1,227 @@
+//! Restoring what a pixel-aligned provider did not mean to change.
+//!
+//! A generative provider that edits the person photo in place re-renders every pixel, so the
+//! face, hair, hands and background drift slightly (noise, softening, a shifted colour cast)
+//! even where the garment is not. When the output is pixel-aligned with the canvas sent, the
+//! engine finds the region that really changed and takes every other pixel from the original:
+//! the face and the background stay exact.
+//!
+//! 1. A global colour shift (the per-channel median of output − original) is measured, so a
+//!    provider that regrades the whole image is not taken to have changed everything.
+//! 2. A pixel changed when its difference beyond that shift, averaged over a small box, is
+//!    above [`CHANGED`]. Changed specks smaller than [`MIN_REGION`] of the image are noise.
+//! 3. The changed region is grown by [`GROW`] of the long side (a garment's soft edge and
+//!    shadow belong to it) and feathered, and outside it each pixel becomes the original plus
+//!    the global shift — exactly the original when the provider kept the colours.
+
+use image::RgbaImage;
+
+use super::box_blur::box_blur;
+use super::components::for_each_component;
+
+/// Mean difference beyond the global shift (0-255, max over channels) above which a pixel has
+/// changed: well above re-encoding noise, well below any garment edit.
+const CHANGED: f32 = 14.0;
+/// Radius of the box the difference is averaged over, in pixels.
+const NOISE_RADIUS: usize = 2;
+/// Smallest changed region kept, as a share of the image's pixels.
+const MIN_REGION: f32 = 0.0005;
+/// How far the changed region is grown, as a share of the image's long side.
+const GROW: f32 = 0.012;
+
+/// What restoring did to one image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Restored {
+    /// Share of the pixels kept from the provider's output (the changed region, feathered edge
+    /// included).
+    pub changed: f32,
+    /// The global colour shift measured (output − original, per channel).
+    pub shift: [i16; 3],
+}
+
+/// Replaces the pixels of `output` outside the region it changed with those of `original`
+/// (plus any global colour shift); nothing happens when the sizes differ. Alpha is the output's.
+pub fn restore_unchanged(output: &mut RgbaImage, original: &RgbaImage) -> Option<Restored> {
+    if output.dimensions() != original.dimensions() || output.width() == 0 || output.height() == 0 {
+        return None;
+    }
+    let (w, h) = (output.width() as usize, output.height() as usize);
+    let shift = median_shift(output, original);
+    let residual: Vec<f32> = output
+        .pixels()
+        .zip(original.pixels())
+        .map(|(o, i)| {
+            (0..3)
+                .map(|c| (i16::from(o.0[c]) - i16::from(i.0[c]) - shift[c]).unsigned_abs())
+                .max()
+                .map_or(0.0, f32::from)
+        })
+        .collect();
+    let smoothed = box_blur(&residual, w, h, NOISE_RADIUS);
+    let mut changed: Vec<f32> = vec![0.0; w * h];
+    let min_region = ((w * h) as f32 * MIN_REGION).ceil() as usize;
+    for_each_component(
+        w,
+        h,
+        |i| smoothed[i] > CHANGED,
+        |region| {
+            if region.len() >= min_region {
+                for &i in region {
+                    changed[i] = 1.0;
+                }
+            }
+        },
+    );
+    let grow = ((w.max(h) as f32 * GROW).round() as usize).max(1);
+    // Growing: any changed pixel within `grow` makes a pixel changed; then a feather of half
+    // that width fades the edge.
+    let grown: Vec<f32> = box_blur(&changed, w, h, grow)
+        .into_iter()
+        .map(|v| if v > 0.0 { 1.0 } else { 0.0 })
+        .collect();
+    let weight = box_blur(&grown, w, h, grow / 2);
+
+    let mut kept = 0f64;
+    for ((o, i), &k) in output.pixels_mut().zip(original.pixels()).zip(&weight) {
+        kept += f64::from(k);
+        if k >= 1.0 {
+            continue;
+        }
+        for ((made, input), shift) in o.0.iter_mut().zip(i.0).zip(shift) {
+            let base = (i16::from(input) + shift).clamp(0, 255) as f32;
+            *made = (base + (f32::from(*made) - base) * k)
+                .round()
+                .clamp(0.0, 255.0) as u8;
+        }
+    }
+    Some(Restored {
+        changed: (kept / (w * h) as f64) as f32,
+        shift,
+    })
+}
+
+/// The global colour shift: the per-channel median of `output − original`, measured again over
+/// the pixels within [`CHANGED`] of the first estimate, so the edit itself does not bias it.
+fn median_shift(output: &RgbaImage, original: &RgbaImage) -> [i16; 3] {
+    let rough = median_difference(output, original, |_| true);
+    median_difference(output, original, |d| {
+        (0..3).all(|c| f32::from((d[c] - rough[c]).unsigned_abs()) <= CHANGED)
+    })
+}
+
+/// Per-channel median of `output − original` over the pixels whose difference passes `keep`.
+fn median_difference(
+    output: &RgbaImage,
+    original: &RgbaImage,
+    keep: impl Fn([i16; 3]) -> bool,
+) -> [i16; 3] {
+    let mut histograms = [[0u32; 511]; 3];
+    let mut counted = 0u64;
+    for (o, i) in output.pixels().zip(original.pixels()) {
+        let d: [i16; 3] = std::array::from_fn(|c| i16::from(o.0[c]) - i16::from(i.0[c]));
+        if !keep(d) {
+            continue;
+        }
+        counted += 1;
+        for (histogram, d) in histograms.iter_mut().zip(d) {
+            histogram[(d + 255) as usize] += 1;
+        }
+    }
+    let half = counted.div_ceil(2);
+    histograms.map(|histogram| {
+        let mut seen = 0u64;
+        for (bin, &n) in histogram.iter().enumerate() {
+            seen += u64::from(n);
+            if seen >= half && seen > 0 {
+                return bin as i16 - 255;
+            }
+        }
+        0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use image::Rgba;
+
+    use super::*;
+
+    /// A 200×200 textured "photo".
+    fn original() -> RgbaImage {
+        RgbaImage::from_fn(200, 200, |x, y| {
+            Rgba([
+                (40 + (x * 7 + y * 3) % 150) as u8,
+                (60 + (x * 5 + y * 11) % 120) as u8,
+                (90 + (x * 13 + y) % 100) as u8,
+                255,
+            ])
+        })
+    }
+
+    /// The original with a red block (the "garment") at x, y in 60..140 and ±`noise` of
+    /// deterministic drift plus `shift` everywhere.
+    fn edited(noise: i16, shift: i16) -> RgbaImage {
+        let mut out = original();
+        for (x, y, px) in out.enumerate_pixels_mut() {
+            if (60..140).contains(&x) && (60..140).contains(&y) {
+                *px = Rgba([200, 30, 40, 255]);
+                continue;
+            }
+            let drift = ((x * 31 + y * 17) % (2 * noise as u32 + 1)) as i16 - noise;
+            for c in 0..3 {
+                px.0[c] = (i16::from(px.0[c]) + drift + shift).clamp(0, 255) as u8;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn drift_outside_the_edit_is_undone_and_the_edit_is_kept() {
+        let mut out = edited(4, 0);
+        let restored = restore_unchanged(&mut out, &original()).unwrap();
+        assert_eq!(restored.shift, [0, 0, 0]);
+        // Far from the edit: exactly the original.
+        for (x, y) in [(5, 5), (190, 20), (20, 190), (30, 100)] {
+            assert_eq!(
+                out.get_pixel(x, y),
+                original().get_pixel(x, y),
+                "({x}, {y})"
+            );
+        }
+        // Inside the edit: the provider's pixels.
+        assert_eq!(out.get_pixel(100, 100).0, [200, 30, 40, 255]);
+        assert!(
+            (0.16..0.3).contains(&restored.changed),
+            "{}",
+            restored.changed
+        );
+    }
+
+    #[test]
+    fn a_global_colour_shift_is_kept_so_no_seam_appears() {
+        let mut out = edited(3, 12);
+        let restored = restore_unchanged(&mut out, &original()).unwrap();
+        assert_eq!(restored.shift, [12, 12, 12]);
+        let before = original().get_pixel(10, 10).0;
+        let after = out.get_pixel(10, 10).0;
+        for c in 0..3 {
+            assert_eq!(i16::from(after[c]), (i16::from(before[c]) + 12).min(255));
+        }
+        assert_eq!(out.get_pixel(100, 100).0, [200, 30, 40, 255]);
+    }
+
+    #[test]
+    fn an_unchanged_output_becomes_the_original_and_other_sizes_are_left_alone() {
+        let mut out = edited(5, 0);
+        for (x, y, px) in original().enumerate_pixels() {
+            if (60..140).contains(&x) && (60..140).contains(&y) {
+                out.put_pixel(x, y, *px);
+            }
+        }
+        let restored = restore_unchanged(&mut out, &original()).unwrap();
+        assert_eq!(restored.changed, 0.0);
+        assert_eq!(out, original());
+        let mut small = RgbaImage::new(10, 10);
+        assert_eq!(restore_unchanged(&mut small, &original()), None);
+    }
+}
