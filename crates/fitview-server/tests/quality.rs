@@ -42,12 +42,17 @@ async fn a_flagged_try_on_is_shown_with_its_checks_but_never_cached(db: Db) {
     let (token, _, _) = server.register("customer").await;
     let body = json!({"model_id": model_id, "product_id": product_id, "wait_ms": 30000});
 
-    let (status, flagged) = server.post("/api/v1/tryon", Some(&token), body.clone()).await;
+    let (status, flagged) = server
+        .post("/api/v1/tryon", Some(&token), body.clone())
+        .await;
     assert_eq!(status, StatusCode::OK, "{flagged}");
     assert_eq!(flagged["status"], "succeeded");
     assert!(check_names(&flagged).contains(&"not_blank"), "{flagged}");
     let check = &flagged["failed_checks"][0];
-    assert!(check["value"].is_number() && check["threshold"].is_number(), "{check}");
+    assert!(
+        check["value"].is_number() && check["threshold"].is_number(),
+        "{check}"
+    );
     let url = flagged["result"]["images"][0]["url"].as_str().unwrap();
     let image = server.fetch_image(url).await.to_rgb8();
     assert!(
@@ -61,7 +66,9 @@ async fn a_flagged_try_on_is_shown_with_its_checks_but_never_cached(db: Db) {
     assert_eq!(polled["failed_checks"], flagged["failed_checks"]);
 
     // Asked again: made again (not served from the cache), and good this time.
-    let (status, again) = server.post("/api/v1/tryon", Some(&token), body.clone()).await;
+    let (status, again) = server
+        .post("/api/v1/tryon", Some(&token), body.clone())
+        .await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["cached"], false);
     assert_eq!(again["failed_checks"], json!([]));
@@ -101,7 +108,10 @@ async fn flagged_variations_are_returned_with_their_checks_and_made_again(db: Db
         .await;
     assert_eq!(status, StatusCode::OK, "{job}");
     assert_eq!(job["failed_checks"], json!([]));
-    let path = format!("/api/v1/tryon/{}/variations", job["job_id"].as_str().unwrap());
+    let path = format!(
+        "/api/v1/tryon/{}/variations",
+        job["job_id"].as_str().unwrap()
+    );
     assert_eq!(mock.calls(), 1);
     // The variation and the engine's retry with a new seed come back blank.
     mock.queue_faults([Fault::Blank, Fault::Blank]);

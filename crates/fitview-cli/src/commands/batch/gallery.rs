@@ -267,7 +267,10 @@ mod tests {
         };
         let html = render(&manifest, &report);
         assert_eq!(html.matches("data-status=\"flagged\"").count(), 1);
-        assert!(html.contains(&format!("data-full=\"{file}\"")), "the image is shown");
+        assert!(
+            html.contains(&format!("data-full=\"{file}\"")),
+            "the image is shown"
+        );
         assert!(html.contains("<span class=\"badge\">flagged</span>"));
         assert!(html.contains("Failures and flagged images (1)"));
         assert!(html.contains("failed quality checks: not_blank"));
