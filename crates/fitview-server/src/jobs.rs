@@ -165,7 +165,10 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
             let json = serde_json::to_string(&images).map_err(ApiError::internal)?;
             let result_key = result.key.as_str().to_owned();
             if result.is_flagged() {
-                state.metrics.flagged_results.fetch_add(1, Ordering::Relaxed);
+                state
+                    .metrics
+                    .flagged_results
+                    .fetch_add(1, Ordering::Relaxed);
                 let checks = quality::to_column(&result.failed_checks)?;
                 db::tryon::mark_succeeded(
                     &state.db,

@@ -333,7 +333,11 @@ mod tests {
             px.pixels().collect::<std::collections::HashSet<_>>().len()
         };
         let blank = mock.try_on(request.clone()).await.unwrap();
-        assert_eq!(distinct_colours(blank), 1, "a blank answer is one flat colour");
+        assert_eq!(
+            distinct_colours(blank),
+            1,
+            "a blank answer is one flat colour"
+        );
         let good = mock.try_on(request).await.unwrap();
         assert!(distinct_colours(good) > 1);
         assert_eq!(mock.calls(), 4);

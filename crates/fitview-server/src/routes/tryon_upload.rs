@@ -100,7 +100,10 @@ pub async fn create(
     let _slot = state.direct_work.try_acquire()?;
     let result = crate::jobs::try_on_counted(&state, request).await?;
     if result.is_flagged() {
-        state.metrics.flagged_results.fetch_add(1, Ordering::Relaxed);
+        state
+            .metrics
+            .flagged_results
+            .fetch_add(1, Ordering::Relaxed);
     }
     let base64 = base64::engine::general_purpose::STANDARD;
     Ok(Json(UploadTryOnView {

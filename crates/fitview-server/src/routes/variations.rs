@@ -194,8 +194,15 @@ pub async fn create(
         .await?;
     let stored = state.files.write_images(&key, &made.images).await?;
     if made.is_flagged() {
-        state.metrics.flagged_results.fetch_add(1, Ordering::Relaxed);
-        return Ok(Json(view(&stored, false, quality::views(&made.failed_checks))));
+        state
+            .metrics
+            .flagged_results
+            .fetch_add(1, Ordering::Relaxed);
+        return Ok(Json(view(
+            &stored,
+            false,
+            quality::views(&made.failed_checks),
+        )));
     }
     let row = ResultRow {
         result_key: key.clone(),

@@ -499,13 +499,19 @@ mod tests {
         )
         .await
         .unwrap();
-        assert!(outcome.stopped.is_none(), "a flagged image does not stop the batch");
+        assert!(
+            outcome.stopped.is_none(),
+            "a flagged image does not stop the batch"
+        );
         let first = &outcome.records[&refs[0].label(&manifest)];
         assert_eq!(first.outcome, Outcome::Flagged);
         assert_eq!(first.attempts, 2, "asked once more before flagging");
         assert_eq!(first.flagged.len(), 1);
         assert_eq!(first.flagged[0].file, first.files[0]);
-        assert!(dir.path().join(&first.files[0]).is_file(), "kept for review");
+        assert!(
+            dir.path().join(&first.files[0]).is_file(),
+            "kept for review"
+        );
         let reason = first.reason().unwrap();
         assert!(reason.contains("not_blank"), "{reason}");
         for later in &refs[1..] {

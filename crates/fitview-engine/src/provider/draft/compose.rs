@@ -14,13 +14,13 @@
 use image::RgbaImage;
 
 use super::field::Field;
-use crate::pipeline::box_blur::box_blur;
 use super::fit::{Fit, Replaces};
 use super::garment::GarmentShape;
 use super::person::{Arm, Body};
 use super::shading::shading;
 use super::silhouette::{P, median};
 use super::warp::{GridMap, sample};
+use crate::pipeline::box_blur::box_blur;
 
 /// How much of the person's shading ratio is applied to the garment.
 const SHADING_STRENGTH: f32 = 0.85;
