@@ -8,9 +8,9 @@
 //!
 //! 1. A global colour shift (the per-channel median of output − original) is measured, so a
 //!    provider that regrades the whole image is not taken to have changed everything.
-//! 2. A pixel changed when its difference beyond that shift, averaged over a small box, is
-//!    above [`CHANGED`]. Changed specks smaller than [`MIN_REGION`] of the image are noise.
-//! 3. The changed region is grown by [`GROW`] of the long side (a garment's soft edge and
+//! 2. A pixel changed when its difference beyond that shift, averaged over a 5 × 5 box, is
+//!    above 14 levels. Changed specks smaller than 0.05% of the image are noise.
+//! 3. The changed region is grown by 1.2% of the long side (a garment's soft edge and
 //!    shadow belong to it) and feathered, and outside it each pixel becomes the original plus
 //!    the global shift — exactly the original when the provider kept the colours.
 
