@@ -5,9 +5,10 @@
 //! pinned to the body with a little ease:
 //!
 //! - **top**: neckline beside the neck, shoulder seams on the shoulders, underarms at the armpits,
-//!   the sides at the waist and hips no narrower than the body, the hem at its natural length but
-//!   between the hips and a little below them, sleeves turned down along the arms and ending
-//!   before the hands. A kurta is a long top whose hem may reach the knees.
+//!   the sides at the waist and hips no narrower than the body (and the middle with them), the
+//!   hem at its natural length but between the hips and a little below them, sleeves turned down
+//!   along the arms, their openings falling around the arm, ending before the hands. A kurta is a
+//!   long top whose hem may reach the knees.
 //! - **bottom**: the waistband between waist and hips, trouser legs along the legs to the ankles
 //!   (or to their natural length when shorter, like shorts), a skirt's hem at its natural length.
 //!   A flat lay shows half the waist's circumference, wider than the body's front view of it, so
@@ -320,7 +321,12 @@ fn fit_upper(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<(f32,
             let length = dist(gsh[k], end.mid) * sx;
             let t_end = (t0 + length).min(usable).max(t0 + 0.5 * arm_half);
             let mid = [origin[0] + dir[0] * t_end, origin[1] + dir[1] * t_end];
-            let open_half = (dist(end.outer, end.inner) * 0.5 * sx).max(arm_half * 1.2 + 1.0);
+            // A loose sleeve's opening, scaled with the shoulders, can be far wider than a thin
+            // arm: pinned at that width across a hanging arm its inner corner lands inside the
+            // torso and folds the sleeve over the body. A hanging sleeve falls around the arm.
+            let open_half = (dist(end.outer, end.inner) * 0.5 * sx)
+                .min(arm_half * 1.6 + 2.0)
+                .max(arm_half * 1.2 + 1.0);
             let out = [side * dir[1], -side * dir[0]];
             // A slanted opening keeps its slant: each corner stays as far along the sleeve, ahead
             // of or behind the opening's middle, as it is on the garment. Pinning both corners
@@ -399,6 +405,10 @@ fn fit_top(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs, long: bool) -> Op
     let c = (bl + br) * 0.5;
     pairs.add([c - hem_half, hem_y], ghem[0]);
     pairs.add([c + hem_half, hem_y], ghem[1]);
+    // The middle is pinned too, at the hem and with each pair of sides below: with pins on the
+    // outline only, the sleeves turned down the arms bend the spline so far that the garment's
+    // middle can fold up above its hem and leave a hole over the belly.
+    pairs.add([c, hem_y], [(ghem[0][0] + ghem[1][0]) * 0.5, ghem_y]);
     // Pins down the sides at the waist, the hips and in between, so the sleeves' turn cannot drag
     // the body's sides inward.
     let mut rows: Vec<f32> = [0.15, 0.35, 0.55, 0.75, 0.9]
@@ -414,6 +424,8 @@ fn fit_top(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs, long: bool) -> Op
             let (gl, gr) = g.sides_at(gy)?;
             let shaping = ((gr - gl) * 0.5) / lerp(g_ua_half, g_hem_half, t).max(1.0);
             pin_sides(f, g, pairs, y, gy, shaping * lerp(armpit_half, hem_half, t))?;
+            let (bl, br) = f.extent(y);
+            pairs.add([(bl + br) * 0.5, y], [(gl + gr) * 0.5, gy]);
         }
     }
     Some(Plan {

@@ -2,8 +2,9 @@
 //!
 //! The person canvas is halved, cut out of its backdrop with the same matte the pipeline uses for
 //! garments (a plain, possibly graded backdrop flood-filled from the border, walled by edges), and
-//! the largest foreground component is taken as the person. Landmarks come from the silhouette's
-//! row runs, top to bottom:
+//! the largest foreground component is taken as the person, less the backdrop pockets the matte
+//! gave back to it (see `drop_backdrop_pockets`). Landmarks come from the silhouette's row runs,
+//! top to bottom:
 //!
 //! - the head is the first widening, the neck the narrowest rows under it, its base the last
 //!   narrow row before the shoulders spread;
@@ -24,6 +25,7 @@ use serde_json::{Map, Value, json};
 use super::silhouette::{Mask, P, Run, lerp, median, side_junctions};
 use crate::error::{Error, Result};
 use crate::landmarks::BodyLandmarks;
+use crate::pipeline::matte::estimate_backdrop;
 use crate::pipeline::matte_garment;
 
 /// Where a landmark came from.
@@ -175,7 +177,10 @@ pub(crate) fn analyse(person: &RgbaImage, supplied: Option<&BodyLandmarks>) -> R
         other => other,
     })?;
     let (w, h) = (small.width() as usize, small.height() as usize);
-    let alpha: Vec<u8> = matted.pixels().map(|p| p.0[3]).collect();
+    let mut alpha: Vec<u8> = matted.pixels().map(|p| p.0[3]).collect();
+    if let Some(backdrop) = estimate_backdrop(&small) {
+        drop_backdrop_pockets(&small, &mut alpha, backdrop);
+    }
     let mut mask = Mask::from_alpha(&alpha, w, h, 128);
     let area = mask.keep_largest_component();
     let Some((x0, y0, x1, y1)) = mask.bbox() else {
@@ -201,6 +206,61 @@ pub(crate) fn analyse(person: &RgbaImage, supplied: Option<&BodyLandmarks>) -> R
         body.apply_supplied(given);
     }
     Ok(body)
+}
+
+/// Largest step between 4-neighbours (any channel) that still continues the backdrop: above
+/// the noise of a smooth studio sweep, well below the step at a body's outline.
+const BACKDROP_STEP: i32 = 8;
+
+/// Whether `p` could be the backdrop `backdrop`, lit as the sweep lights it or in a floor
+/// shadow: the same chromaticity, between half and a little more than its brightness.
+fn backdrop_coloured(p: [u8; 4], backdrop: [u8; 3]) -> bool {
+    let sum = |c: [f32; 3]| c[0] + c[1] + c[2] + 1.0;
+    let c = [f32::from(p[0]), f32::from(p[1]), f32::from(p[2])];
+    let b = backdrop.map(f32::from);
+    let (sc, sb) = (sum(c), sum(b));
+    let chroma = (c[0] / sc - b[0] / sb).abs() + (c[1] / sc - b[1] / sb).abs();
+    chroma < 0.03 && (0.5..=1.12).contains(&(sc / sb))
+}
+
+/// Makes transparent the parts of the matte's foreground that continue the backdrop with no
+/// edge: the matte gives back to the foreground backdrop-reached parts that its closed outline
+/// encloses when their colour differs from its backdrop model, and a vignette or a floor shadow
+/// makes the narrow gaps between an arm and the body or between trouser legs differ from that
+/// model. Spread from the backdrop through backdrop-coloured pixels, by steps no larger than
+/// the sweep's own, those gaps are reached; the body's outline, an edge, is never crossed.
+fn drop_backdrop_pockets(img: &RgbaImage, alpha: &mut [u8], backdrop: [u8; 3]) {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let px = img.as_raw();
+    let colour = |i: usize| [px[4 * i], px[4 * i + 1], px[4 * i + 2], 255];
+    let step = |i: usize, j: usize| {
+        (0..3)
+            .map(|c| (i32::from(px[4 * i + c]) - i32::from(px[4 * j + c])).abs())
+            .max()
+            .unwrap_or(0)
+    };
+    let mut backdrop_px: Vec<bool> = alpha.iter().map(|&a| a < 128).collect();
+    let mut queue: std::collections::VecDeque<usize> =
+        (0..w * h).filter(|&i| backdrop_px[i]).collect();
+    while let Some(i) = queue.pop_front() {
+        let (x, y) = (i % w, i / w);
+        let neighbours = [
+            (x > 0).then(|| i - 1),
+            (x + 1 < w).then(|| i + 1),
+            (y > 0).then(|| i - w),
+            (y + 1 < h).then(|| i + w),
+        ];
+        for j in neighbours.into_iter().flatten() {
+            if !backdrop_px[j]
+                && step(i, j) <= BACKDROP_STEP
+                && backdrop_coloured(colour(j), backdrop)
+            {
+                backdrop_px[j] = true;
+                alpha[j] = 0;
+                queue.push_back(j);
+            }
+        }
+    }
 }
 
 /// Box-averages by `factor` (1 returns a copy).
@@ -850,6 +910,36 @@ fn round2(v: f32) -> f64 {
 mod tests {
     use super::*;
     use crate::limits::Limits;
+
+    #[test]
+    fn backdrop_pockets_are_dropped_but_not_the_body_beside_them() {
+        // A backdrop with a soft gradient; a dark body (columns 8..16) and a skin-coloured arm
+        // (columns 24..28); between them a pocket the matte marked opaque, continuing the
+        // backdrop with no edge.
+        let (w, h) = (32u32, 20u32);
+        let img = RgbaImage::from_fn(w, h, |x, y| {
+            let bg = (226 + (x + y) / 8) as u8;
+            match x {
+                8..16 => image::Rgba([60, 50, 48, 255]),
+                24..28 => image::Rgba([220, 170, 130, 255]),
+                _ => image::Rgba([bg, bg, bg.saturating_sub(2), 255]),
+            }
+        });
+        let mut alpha: Vec<u8> = (0..w * h)
+            .map(|i| {
+                if (8..28).contains(&(i % w)) && i / w < 14 {
+                    255
+                } else {
+                    0
+                }
+            })
+            .collect();
+        drop_backdrop_pockets(&img, &mut alpha, [230, 230, 228]);
+        let at = |x: u32, y: u32| alpha[(y * w + x) as usize];
+        assert_eq!(at(20, 5), 0, "the pocket between body and arm is backdrop");
+        assert_eq!(at(10, 5), 255, "the body stays");
+        assert_eq!(at(25, 5), 255, "the light arm stays");
+    }
 
     #[test]
     fn arms_are_found_on_every_fixture_person() {
