@@ -7,7 +7,9 @@
 //! the face and the background stay exact.
 //!
 //! 1. A global colour shift (the per-channel median of output − original) is measured, so a
-//!    provider that regrades the whole image is not taken to have changed everything.
+//!    provider that regrades the whole image is not taken to have changed everything. A shift
+//!    beyond ±40 levels means the output is not an edit of the input at all (another picture,
+//!    a blank): then nothing is restored.
 //! 2. A pixel changed when its difference beyond that shift, averaged over a 5 × 5 box, is
 //!    above 14 levels. Changed specks smaller than 0.05% of the image are noise.
 //! 3. The changed region is grown by 1.2% of the long side (a garment's soft edge and
@@ -28,6 +30,9 @@ const NOISE_RADIUS: usize = 2;
 const MIN_REGION: f32 = 0.0005;
 /// How far the changed region is grown, as a share of the image's long side.
 const GROW: f32 = 0.012;
+/// Largest global shift (per channel) still taken as a colour grade of the same photo; beyond
+/// it the output is not an edit of the input and nothing is restored.
+const MAX_SHIFT: i16 = 40;
 
 /// What restoring did to one image.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,13 +45,18 @@ pub struct Restored {
 }
 
 /// Replaces the pixels of `output` outside the region it changed with those of `original`
-/// (plus any global colour shift); nothing happens when the sizes differ. Alpha is the output's.
+/// (plus any global colour shift). Nothing happens (`None`) when the sizes differ or the output
+/// is not an edit of the input (a global shift beyond ±40 levels: another picture, a blank).
+/// Alpha is the output's.
 pub fn restore_unchanged(output: &mut RgbaImage, original: &RgbaImage) -> Option<Restored> {
     if output.dimensions() != original.dimensions() || output.width() == 0 || output.height() == 0 {
         return None;
     }
     let (w, h) = (output.width() as usize, output.height() as usize);
     let shift = median_shift(output, original);
+    if shift.iter().any(|s| s.abs() > MAX_SHIFT) {
+        return None;
+    }
     let residual: Vec<f32> = output
         .pixels()
         .zip(original.pixels())
@@ -223,5 +233,14 @@ mod tests {
         assert_eq!(out, original());
         let mut small = RgbaImage::new(10, 10);
         assert_eq!(restore_unchanged(&mut small, &original()), None);
+    }
+
+    #[test]
+    fn an_output_that_is_not_an_edit_of_the_input_is_left_alone() {
+        let blank = RgbaImage::from_pixel(200, 200, Rgba([250, 250, 250, 255]));
+        let mut out = blank.clone();
+        let dark = RgbaImage::from_pixel(200, 200, Rgba([40, 40, 40, 255]));
+        assert_eq!(restore_unchanged(&mut out, &dark), None);
+        assert_eq!(out, blank, "a blank answer stays what the provider made");
     }
 }
