@@ -276,7 +276,8 @@ fn storage(what: &str, path: &Path, err: object_store::Error) -> Error {
 
 /// The URL of a test service from the environment. Missing outside CI: the test is skipped with a
 /// note; missing in CI (`CI` set): the test fails, so a broken service script cannot hide.
-#[cfg(all(test, feature = "s3"))]
+#[cfg(test)]
+#[cfg(feature = "s3")]
 pub(crate) fn test_service_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
