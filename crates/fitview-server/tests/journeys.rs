@@ -188,15 +188,7 @@ async fn retailer_journey(db: Db) {
     assert!(popular[0]["popularity"].as_i64().unwrap() >= 1);
 
     // Metrics saw a miss and a hit.
-    let metrics = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("fitview_tryon_cache_hits_total 1"),
         "{metrics}"

@@ -200,15 +200,7 @@ async fn errors_share_one_shape_and_ops_endpoints_answer(db: Db) {
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["paths"]["/api/v1/tryon"]["post"].is_object());
-    let metrics = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains(
             "fitview_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"

@@ -80,15 +80,7 @@ async fn a_flagged_try_on_is_shown_with_its_checks_but_never_cached(db: Db) {
     assert_eq!(third["result"], again["result"]);
     assert_eq!(mock.calls(), 3);
 
-    let metrics = server
-        .client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metrics.contains("fitview_flagged_results_total 1"),
         "{metrics}"

@@ -328,6 +328,18 @@ impl TestServer {
         (token, model["id"].as_str().unwrap().to_owned(), product_id)
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Polls a job until it is finished (bounded by count, not time).
     pub async fn wait_job(&self, token: &str, job_id: &str) -> Value {
         for _ in 0..600 {
