@@ -156,54 +156,55 @@ pub async fn try_on_counted(state: &AppState, request: TryOnRequest) -> ApiResul
 /// failed checks), but not remembered as the pair's result: the next request makes it again.
 async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
     db::tryon::mark_running(&state.db, &job.id).await?;
-    let (result_key, images) = match db::tryon::get_result(&state.db, &job.cache_key).await? {
-        Some(row) => (row.result_key, parse_images(&row.images)?),
-        None => {
-            let request = engine_request(state, &job.model, &job.product).await?;
-            let result = try_on_counted(state, request).await?;
-            let images = state.files.write_result(&result).await?;
-            let json = serde_json::to_string(&images).map_err(ApiError::internal)?;
-            let result_key = result.key.as_str().to_owned();
-            if result.is_flagged() {
-                state
-                    .metrics
-                    .flagged_results
-                    .fetch_add(1, Ordering::Relaxed);
-                let checks = quality::to_column(&result.failed_checks)?;
-                db::tryon::mark_succeeded(
-                    &state.db,
-                    &job.id,
-                    &result_key,
-                    &json,
-                    checks.as_deref(),
-                )
-                .await?;
-                db::models::count_tryon(&state.db, &job.model.id).await?;
-                return Ok(());
+    // The failed quality checks (as stored) of a flagged result; `None` for a good one.
+    let (result_key, images, failed_checks) =
+        match db::tryon::get_result(&state.db, &job.cache_key).await? {
+            Some(row) => (row.result_key, parse_images(&row.images)?, None),
+            None => {
+                let request = engine_request(state, &job.model, &job.product).await?;
+                let result = try_on_counted(state, request).await?;
+                let images = state.files.write_result(&result).await?;
+                let result_key = result.key.as_str().to_owned();
+                let failed_checks = quality::to_column(&result.failed_checks)?;
+                if failed_checks.is_some() {
+                    state
+                        .metrics
+                        .flagged_results
+                        .fetch_add(1, Ordering::Relaxed);
+                } else {
+                    let row = ResultRow {
+                        result_key: result_key.clone(),
+                        images: serde_json::to_string(&images).map_err(ApiError::internal)?,
+                    };
+                    db::tryon::put_result(&state.db, &job.cache_key, &row).await?;
+                }
+                (result_key, images, failed_checks)
             }
-            let row = ResultRow {
-                result_key,
-                images: json,
-            };
-            db::tryon::put_result(&state.db, &job.cache_key, &row).await?;
-            (row.result_key, images)
-        }
-    };
+        };
     let json = serde_json::to_string(&images).map_err(ApiError::internal)?;
-    db::tryon::mark_succeeded(&state.db, &job.id, &result_key, &json, None).await?;
+    db::tryon::mark_succeeded(
+        &state.db,
+        &job.id,
+        &result_key,
+        &json,
+        failed_checks.as_deref(),
+    )
+    .await?;
     db::models::count_tryon(&state.db, &job.model.id).await?;
-    state
-        .cache
-        .put(
-            &job.model.id,
-            &job.product.id,
-            PairEntry {
-                retailer_id: job.model.retailer_id.clone(),
-                result_key,
-                images,
-            },
-        )
-        .await;
+    if failed_checks.is_none() {
+        state
+            .cache
+            .put(
+                &job.model.id,
+                &job.product.id,
+                PairEntry {
+                    retailer_id: job.model.retailer_id.clone(),
+                    result_key,
+                    images,
+                },
+            )
+            .await;
+    }
     Ok(())
 }
 
