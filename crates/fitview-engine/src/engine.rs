@@ -22,7 +22,7 @@ use crate::result::{
     CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult,
 };
 use crate::store::{DeleteReport, GcReport, Provenance, ResultStore, SidecarInput};
-use crate::validate::{self, Check, Reference};
+use crate::validate::{self, Check, Reference, check_names};
 
 /// Builds an [`Engine`].
 #[derive(Debug, Default)]
@@ -701,17 +701,6 @@ fn flagged_error(failed: &[Check]) -> Error {
             check_names(failed)
         ),
     }
-}
-
-/// The distinct names of `checks`, comma-separated, for logs and messages.
-fn check_names(checks: &[Check]) -> String {
-    let mut names: Vec<&str> = Vec::new();
-    for check in checks {
-        if !names.contains(&check.name.as_str()) {
-            names.push(check.name.as_str());
-        }
-    }
-    names.join(", ")
 }
 
 /// A deterministic seed for the one retry after failed checks: from the caller's seed, or from

@@ -89,6 +89,18 @@ impl std::fmt::Display for CheckName {
     }
 }
 
+/// The distinct names of `checks`, comma-separated, in first-seen order (for logs, messages and
+/// reports).
+pub fn check_names<'a>(checks: impl IntoIterator<Item = &'a Check>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for check in checks {
+        if !names.contains(&check.name.as_str()) {
+            names.push(check.name.as_str());
+        }
+    }
+    names.join(", ")
+}
+
 /// Which side of the threshold passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

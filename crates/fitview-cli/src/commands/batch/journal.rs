@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use fitview_engine::validate::check_names;
 use fitview_engine::{CacheStatus, Check};
 use serde::{Deserialize, Serialize};
 
@@ -102,13 +103,8 @@ impl Record {
         if let Some(error) = &self.error {
             return Some(format!("{}: {}", error.code, error.message));
         }
-        let mut names: Vec<&str> = Vec::new();
-        for check in self.flagged.iter().flat_map(|f| &f.failed_checks) {
-            if !names.contains(&check.name.as_str()) {
-                names.push(check.name.as_str());
-            }
-        }
-        (!names.is_empty()).then(|| format!("failed quality checks: {}", names.join(", ")))
+        let names = check_names(self.flagged.iter().flat_map(|f| &f.failed_checks));
+        (!names.is_empty()).then(|| format!("failed quality checks: {names}"))
     }
 }
 
