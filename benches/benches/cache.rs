@@ -17,7 +17,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use fitview_engine::provider::TryOnProvider;
 use fitview_engine::provider::mock::MockProvider;
 use fitview_engine::{
-    Engine, GarmentCategory, KeyInputs, Limits, TryOnOptions, TryOnRequest, input_hash, pipeline,
+    Engine, GarmentCategory, ImageDigest, KeyInputs, Limits, TryOnOptions, TryOnRequest,
+    input_hash, pipeline,
 };
 
 const CANVAS: (u32, u32) = (1024, 1024);
@@ -50,8 +51,8 @@ fn cache(c: &mut Criterion) {
             provider: mock.name(),
             model: TryOnProvider::model(&mock),
             prompt_version: TryOnProvider::prompt_version(&mock),
-            person,
-            garments: vec![(garment, GarmentCategory::Top)],
+            person: ImageDigest::of(person),
+            garments: vec![(ImageDigest::of(garment), GarmentCategory::Top)],
             person_landmarks: None,
             options: &options,
         }

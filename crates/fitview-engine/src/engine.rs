@@ -11,8 +11,9 @@ use tracing::Instrument;
 use crate::cache::{CacheStats, Caches, Found, Made};
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
-use crate::key::{ContentKey, InputHash, KeyInputs};
-use crate::pipeline::{self, FinishedImage, Placement, PreparedPerson};
+use crate::key::{ContentKey, ImageDigest, InputHash, KeyInputs};
+use crate::pipeline::{self, FinishedImage, Placement};
+use crate::prepared::{Garment, Person, PreparedInputs};
 use crate::provider::{
     PreparedGarment, ProviderOutput, ProviderRegistry, ProviderRequest, Style, StyleProvider,
     StyleRequest, TryOnProvider, Usage,
@@ -96,6 +97,8 @@ impl EngineBuilder {
             None => ResultStore::from_config(&self.config.store)?,
         };
         let caches = Caches::new(&self.config.cache, store)?;
+        let inputs =
+            PreparedInputs::new(self.config.cache.inputs_bytes, self.config.cache.inputs_ttl);
         Ok(Engine {
             inner: Arc::new(Inner {
                 config: self.config,
@@ -103,6 +106,7 @@ impl EngineBuilder {
                 style_provider,
                 cpu,
                 caches,
+                inputs,
             }),
         })
     }
@@ -118,6 +122,8 @@ struct Inner {
     cpu: Semaphore,
     /// Memory, shared and durable result layers.
     caches: Caches,
+    /// Decoded, normalized inputs kept for the next request that uses the same photo.
+    inputs: PreparedInputs,
 }
 
 /// The try-on engine. Cheap to clone; clones share providers and limits.
@@ -128,8 +134,8 @@ pub struct Engine {
 
 /// Inputs after decoding and normalization.
 struct Prepared {
-    person: PreparedPerson,
-    garments: Vec<PreparedGarment>,
+    person: Arc<Person>,
+    garments: Vec<Arc<Garment>>,
 }
 
 impl Engine {
@@ -218,11 +224,12 @@ impl Engine {
             provider: provider.name(),
             model: provider.model(),
             prompt_version: provider.prompt_version(),
-            person: &prepared.person.canvas,
+            person: prepared.person.digest,
             garments: prepared
                 .garments
                 .iter()
-                .map(|g| (&*g.image, g.category))
+                .zip(&request.garments)
+                .map(|(g, input)| (g.digest, input.category))
                 .collect(),
             person_landmarks: person_landmarks.as_ref(),
             options: &key_options,
@@ -235,8 +242,16 @@ impl Engine {
         let stage = Instant::now();
         let placement = prepared.person.placement;
         let provider_request = ProviderRequest {
-            person: Arc::new(prepared.person.canvas),
-            garments: prepared.garments,
+            person: prepared.person.canvas.clone(),
+            garments: prepared
+                .garments
+                .iter()
+                .zip(&request.garments)
+                .map(|(g, input)| PreparedGarment {
+                    image: g.image.clone(),
+                    category: input.category,
+                })
+                .collect(),
             person_landmarks,
             seed: request.options.seed,
             samples: request.options.samples,
@@ -406,11 +421,17 @@ impl Engine {
         Ok((made, checked.failed))
     }
 
-    /// The [`InputHash`] of the person and of each garment, in order, on the CPU pool.
+    /// The [`InputHash`] of the person and of each garment, in order, on the CPU pool unless
+    /// kept from an earlier request.
     async fn input_hashes(&self, request: &TryOnRequest) -> Result<Vec<InputHash>> {
-        let uploads = std::iter::once(request.person.clone())
-            .chain(request.garments.iter().map(|g| g.image.clone()));
-        futures::future::try_join_all(uploads.map(|bytes| self.input_hash(bytes))).await
+        let uploads =
+            std::iter::once(&request.person).chain(request.garments.iter().map(|g| &g.image));
+        futures::future::try_join_all(uploads.map(|bytes| {
+            self.inner
+                .inputs
+                .input_hash(bytes, self.input_hash(bytes.clone()))
+        }))
+        .await
     }
 
     /// The [`InputHash`] of an uploaded photo, as the engine records it in result sidecars
@@ -461,35 +482,47 @@ impl Engine {
         input: &InputHash,
         dry_run: bool,
     ) -> Result<DeleteReport> {
+        if !dry_run {
+            self.inner.inputs.clear();
+        }
         self.inner.caches.delete_derived_from(input, dry_run).await
     }
 
-    /// Decodes and normalizes the person and every garment, in parallel on the CPU pool.
+    /// Decodes and normalizes the person and every garment, in parallel on the CPU pool, unless
+    /// kept from an earlier request with the same photo.
     async fn prepare(&self, request: &TryOnRequest, canvas: (u32, u32)) -> Result<Prepared> {
         let limits = self.inner.config.limits;
         let background = self.inner.config.person_background;
         let person_bytes = request.person.clone();
-        let person = self.cpu(move || {
-            pipeline::prepare_person(&person_bytes, &limits, canvas, background)
-                .map_err(|e| describe_input("person photo", e))
-        });
+        let person = self.inner.inputs.person(
+            &request.person,
+            canvas,
+            self.cpu(move || {
+                let prepared = pipeline::prepare_person(&person_bytes, &limits, canvas, background)
+                    .map_err(|e| describe_input("person photo", e))?;
+                Ok(Person {
+                    digest: ImageDigest::of(&prepared.canvas),
+                    canvas: Arc::new(prepared.canvas),
+                    placement: prepared.placement,
+                    original_size: prepared.original_size,
+                })
+            }),
+        );
         let garments = futures::future::try_join_all(request.garments.iter().enumerate().map(
             |(i, garment)| {
                 let bytes = garment.image.clone();
-                let category = garment.category;
-                let engine = self.clone();
-                async move {
-                    let image = engine
-                        .cpu(move || {
-                            pipeline::prepare_garment(&bytes, &limits, canvas)
-                                .map_err(|e| describe_input(&format!("garment {}", i + 1), e))
+                self.inner.inputs.garment(
+                    &garment.image,
+                    canvas,
+                    self.cpu(move || {
+                        let image = pipeline::prepare_garment(&bytes, &limits, canvas)
+                            .map_err(|e| describe_input(&format!("garment {}", i + 1), e))?;
+                        Ok(Garment {
+                            digest: ImageDigest::of(&image),
+                            image: Arc::new(image),
                         })
-                        .await?;
-                    Ok::<_, Error>(PreparedGarment {
-                        image: Arc::new(image),
-                        category,
-                    })
-                }
+                    }),
+                )
             },
         ));
         let (person, garments) = tokio::join!(person, garments);

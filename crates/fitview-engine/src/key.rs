@@ -1,8 +1,9 @@
 //! Content keys: the identity of a try-on, derived from what determines its output and nothing else;
 //! and input hashes: the identity of one uploaded photo.
 //!
-//! A key hashes (BLAKE3) the normalized input pixels (after decoding, orientation and fitting to
-//! the canvas, so a re-encoded upload of the same photo gives the same key), each garment's
+//! A key hashes (BLAKE3) the digests of the normalized input pixels ([`ImageDigest`]: after
+//! decoding, orientation and fitting to the canvas, so a re-encoded upload of the same photo gives
+//! the same key; the engine computes each digest once per prepared input), each garment's
 //! category, the retailer's landmarks, the provider's name, model and prompt version, the options
 //! that change the output, and [`PIPELINE_VERSION`]. Every field is length-prefixed and tagged, so
 //! no two different inputs can produce the same byte stream. Nothing else enters a key: not the
@@ -108,8 +109,24 @@ pub fn input_hash(bytes: &[u8], limits: &Limits) -> Result<InputHash> {
     Ok(InputHash::of_pixels(&pixels))
 }
 
+/// The identity of one normalized image (decoded, upright, fitted into the provider's canvas):
+/// BLAKE3 of its dimensions and RGBA pixels. A [`ContentKey`] hashes these digests instead of the
+/// pixels, so an input used by many try-ons is hashed once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ImageDigest(blake3::Hash);
+
+impl ImageDigest {
+    /// The digest of `image`'s dimensions and pixels.
+    pub fn of(image: &RgbaImage) -> Self {
+        let mut h = KeyHasher(blake3::Hasher::new());
+        h.image("image", image);
+        ImageDigest(h.0.finalize())
+    }
+}
+
 /// Everything a try-on's output depends on, with the images already normalized (decoded,
-/// upright, fitted into the provider's canvas). [`KeyInputs::key`] derives the [`ContentKey`].
+/// upright, fitted into the provider's canvas) and digested. [`KeyInputs::key`] derives the
+/// [`ContentKey`].
 #[derive(Debug)]
 pub struct KeyInputs<'a> {
     /// The provider's registry name.
@@ -119,9 +136,9 @@ pub struct KeyInputs<'a> {
     /// The provider's prompt (or algorithm) version.
     pub prompt_version: &'a str,
     /// The person, letterboxed into the canvas.
-    pub person: &'a RgbaImage,
+    pub person: ImageDigest,
     /// The garments (matted, fitted into the canvas) and their categories, outermost last.
-    pub garments: Vec<(&'a RgbaImage, GarmentCategory)>,
+    pub garments: Vec<(ImageDigest, GarmentCategory)>,
     /// Retailer landmarks in canvas pixels.
     pub person_landmarks: Option<&'a BodyLandmarks>,
     /// The options, with the output size already capped by the engine's limits.
@@ -155,11 +172,11 @@ impl KeyInputs<'_> {
         h.field("provider", self.provider.as_bytes());
         h.field("model", self.model.as_bytes());
         h.field("prompt", self.prompt_version.as_bytes());
-        h.image("person", self.person);
+        h.field("person", self.person.0.as_bytes());
         h.field("garments", &(self.garments.len() as u64).to_le_bytes());
-        for (image, category) in &self.garments {
+        for (digest, category) in &self.garments {
             h.field("category", category.as_str().as_bytes());
-            h.image("garment", image);
+            h.field("garment", digest.0.as_bytes());
         }
         match self.person_landmarks {
             Some(landmarks) => {
@@ -230,8 +247,12 @@ mod tests {
             provider: parts.provider,
             model: parts.model,
             prompt_version: parts.prompt_version,
-            person: &parts.person,
-            garments: parts.garments.iter().map(|(i, c)| (i, *c)).collect(),
+            person: ImageDigest::of(&parts.person),
+            garments: parts
+                .garments
+                .iter()
+                .map(|(i, c)| (ImageDigest::of(i), *c))
+                .collect(),
             person_landmarks: parts.landmarks.as_ref(),
             options: &parts.options,
         }

@@ -17,6 +17,13 @@ pub struct CacheConfig {
     /// How long a result stays in this process's memory.
     #[serde(with = "secs")]
     pub ttl: Duration,
+    /// Bytes of prepared inputs (decoded, normalized person and garment canvases) kept in this
+    /// process, so a photo used by many try-ons — a model across a catalog — is prepared once;
+    /// 0 keeps none.
+    pub inputs_bytes: u64,
+    /// How long a prepared input is kept after its last use.
+    #[serde(with = "secs")]
+    pub inputs_ttl: Duration,
     /// Redis URL of the shared layer (`redis://host:6379/0`); unset for none. Needs the `redis`
     /// cargo feature.
     pub redis_url: Option<String>,
@@ -47,6 +54,8 @@ impl Default for CacheConfig {
         Self {
             memory_bytes: 256 * 1024 * 1024,
             ttl: Duration::from_secs(3600),
+            inputs_bytes: 256 * 1024 * 1024,
+            inputs_ttl: Duration::from_secs(600),
             redis_url: None,
             shared_ttl: Duration::from_secs(3600),
             shared_max_bytes: 16 * 1024 * 1024,
@@ -72,8 +81,8 @@ impl CacheConfig {
     /// which the lock must outlive.
     pub fn problems(&self, provider_deadline: Duration) -> Vec<String> {
         let mut problems = Vec::new();
-        if self.ttl.is_zero() {
-            problems.push("cache.ttl must be greater than zero".to_owned());
+        if self.ttl.is_zero() || self.inputs_ttl.is_zero() {
+            problems.push("cache.ttl and cache.inputs_ttl must be greater than zero".to_owned());
         }
         if let Some(url) = self.effective_redis_url() {
             if !cfg!(feature = "redis") {

@@ -6,8 +6,9 @@
 //! engine finds the region that really changed and takes every other pixel from the original:
 //! the face and the background stay exact.
 //!
-//! 1. A global colour shift (the per-channel median of output − original) is measured, so a
-//!    provider that regrades the whole image is not taken to have changed everything. A shift
+//! 1. A global colour shift (the per-channel median of output − original, over a quarter of the
+//!    pixels) is measured, so a provider that regrades the whole image is not taken to have
+//!    changed everything. A shift
 //!    beyond ±40 levels means the output is not an edit of the input at all (another picture,
 //!    a blank): then nothing is restored.
 //! 2. A pixel changed when its difference beyond that shift, averaged over a 5 × 5 box, is
@@ -18,12 +19,12 @@
 
 use image::RgbaImage;
 
-use super::box_blur::box_blur;
+use super::box_blur::{box_len, box_sums};
 use super::components::for_each_component;
 
 /// Mean difference beyond the global shift (0-255, max over channels) above which a pixel has
 /// changed: well above re-encoding noise, well below any garment edit.
-const CHANGED: f32 = 14.0;
+const CHANGED: u8 = 14;
 /// Radius of the box the difference is averaged over, in pixels.
 const NOISE_RADIUS: usize = 2;
 /// Smallest changed region kept, as a share of the image's pixels.
@@ -57,27 +58,29 @@ pub fn restore_unchanged(output: &mut RgbaImage, original: &RgbaImage) -> Option
     if shift.iter().any(|s| s.abs() > MAX_SHIFT) {
         return None;
     }
-    let residual: Vec<f32> = output
-        .pixels()
-        .zip(original.pixels())
+    let residual: Vec<u16> = output
+        .as_raw()
+        .chunks_exact(4)
+        .zip(original.as_raw().chunks_exact(4))
         .map(|(o, i)| {
-            (0..3)
-                .map(|c| (i16::from(o.0[c]) - i16::from(i.0[c]) - shift[c]).unsigned_abs())
-                .max()
-                .map_or(0.0, f32::from)
+            let d = |c: usize| (i16::from(o[c]) - i16::from(i[c]) - shift[c]).unsigned_abs();
+            d(0).max(d(1)).max(d(2))
         })
         .collect();
-    let smoothed = box_blur(&residual, w, h, NOISE_RADIUS);
-    let mut changed: Vec<f32> = vec![0.0; w * h];
+    // A pixel's mean residual over its box is above CHANGED when the box's sum is above CHANGED
+    // times the box's pixel count: integers, no division.
+    let sums = box_sums(&residual, w, h, NOISE_RADIUS);
+    let over = per_pixel(w, h, NOISE_RADIUS, |i, n| sums[i] > u32::from(CHANGED) * n);
+    let mut changed = vec![0u8; w * h];
     let min_region = ((w * h) as f32 * MIN_REGION).ceil() as usize;
     for_each_component(
         w,
         h,
-        |i| smoothed[i] > CHANGED,
+        |i| over[i],
         |region| {
             if region.len() >= min_region {
                 for &i in region {
-                    changed[i] = 1.0;
+                    changed[i] = 1;
                 }
             }
         },
@@ -85,23 +88,41 @@ pub fn restore_unchanged(output: &mut RgbaImage, original: &RgbaImage) -> Option
     let grow = ((w.max(h) as f32 * GROW).round() as usize).max(1);
     // Growing: any changed pixel within `grow` makes a pixel changed; then a feather of half
     // that width fades the edge.
-    let grown: Vec<f32> = box_blur(&changed, w, h, grow)
+    let grown: Vec<u8> = box_sums(&changed, w, h, grow)
         .into_iter()
-        .map(|v| if v > 0.0 { 1.0 } else { 0.0 })
+        .map(|sum| u8::from(sum > 0))
         .collect();
-    let weight = box_blur(&grown, w, h, grow / 2);
+    let feather = grow / 2;
+    let covered = box_sums(&grown, w, h, feather);
 
+    // Outside the grown region (no covered pixel in the feather box) a pixel is the original
+    // plus the shift; inside it (all covered) the output's; in between a blend by coverage.
     let mut kept = 0f64;
-    for ((o, i), &k) in output.pixels_mut().zip(original.pixels()).zip(&weight) {
-        kept += f64::from(k);
-        if k >= 1.0 {
-            continue;
-        }
-        for ((made, input), shift) in o.0.iter_mut().zip(i.0).zip(shift) {
-            let base = (i16::from(input) + shift).clamp(0, 255) as f32;
-            *made = (base + (f32::from(*made) - base) * k)
-                .round()
-                .clamp(0.0, 255.0) as u8;
+    let (made, input): (&mut [u8], &[u8]) = (output, original.as_raw());
+    for y in 0..h {
+        let ny = box_len(y, h, feather);
+        for x in 0..w {
+            let index = y * w + x;
+            let n = box_len(x, w, feather) * ny;
+            let covered = covered[index];
+            if covered >= n {
+                kept += 1.0;
+                continue;
+            }
+            let k = (f64::from(covered) / f64::from(n)) as f32;
+            kept += f64::from(k);
+            let px = index * 4;
+            for c in 0..3 {
+                let base = (i16::from(input[px + c]) + shift[c]).clamp(0, 255);
+                made[px + c] = if covered == 0 {
+                    base as u8
+                } else {
+                    let base = f32::from(base);
+                    (base + (f32::from(made[px + c]) - base) * k)
+                        .round()
+                        .clamp(0.0, 255.0) as u8
+                };
+            }
         }
     }
     Some(Restored {
@@ -110,16 +131,28 @@ pub fn restore_unchanged(output: &mut RgbaImage, original: &RgbaImage) -> Option
     })
 }
 
+/// `test(i, n)` for each pixel `i`, with `n` the pixel count of its radius-`r` box (clipped).
+fn per_pixel(w: usize, h: usize, r: usize, test: impl Fn(usize, u32) -> bool) -> Vec<bool> {
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let ny = box_len(y, h, r);
+        out.extend((0..w).map(|x| test(y * w + x, box_len(x, w, r) * ny)));
+    }
+    out
+}
+
 /// The global colour shift: the per-channel median of `output − original`, measured again over
 /// the pixels within [`CHANGED`] of the first estimate, so the edit itself does not bias it.
 fn median_shift(output: &RgbaImage, original: &RgbaImage) -> [i16; 3] {
     let rough = median_difference(output, original, |_| true);
     median_difference(output, original, |d| {
-        (0..3).all(|c| f32::from((d[c] - rough[c]).unsigned_abs()) <= CHANGED)
+        (0..3).all(|c| (d[c] - rough[c]).unsigned_abs() <= u16::from(CHANGED))
     })
 }
 
-/// Per-channel median of `output − original` over the pixels whose difference passes `keep`.
+/// Per-channel median of `output − original` over the pixels whose difference passes `keep`,
+/// sampled at every other pixel of every other row: a quarter of the pixels is plenty for a
+/// median of levels and keeps this pass cheap.
 fn median_difference(
     output: &RgbaImage,
     original: &RgbaImage,
@@ -127,14 +160,22 @@ fn median_difference(
 ) -> [i16; 3] {
     let mut histograms = [[0u32; 511]; 3];
     let mut counted = 0u64;
-    for (o, i) in output.pixels().zip(original.pixels()) {
-        let d: [i16; 3] = std::array::from_fn(|c| i16::from(o.0[c]) - i16::from(i.0[c]));
-        if !keep(d) {
-            continue;
-        }
-        counted += 1;
-        for (histogram, d) in histograms.iter_mut().zip(d) {
-            histogram[(d + 255) as usize] += 1;
+    let stride = output.width() as usize * 4;
+    let rows = output
+        .as_raw()
+        .chunks(stride)
+        .zip(original.as_raw().chunks(stride))
+        .step_by(2);
+    for (out_row, in_row) in rows {
+        for (o, i) in out_row.chunks_exact(8).zip(in_row.chunks_exact(8)) {
+            let d: [i16; 3] = std::array::from_fn(|c| i16::from(o[c]) - i16::from(i[c]));
+            if !keep(d) {
+                continue;
+            }
+            counted += 1;
+            for (histogram, d) in histograms.iter_mut().zip(d) {
+                histogram[(d + 255) as usize] += 1;
+            }
         }
     }
     let half = counted.div_ceil(2);

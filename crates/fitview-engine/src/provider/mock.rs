@@ -10,13 +10,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use image::{Rgba, RgbaImage, imageops};
+use image::{Rgba, RgbaImage};
 
 use super::{
     Capabilities, GeneratedImage, ProviderOutput, ProviderRequest, Style, StyleProvider,
     StyleRequest, TryOnProvider, Usage,
 };
 use crate::error::{Error, Result};
+use crate::pipeline::resize;
 use crate::request::GarmentCategory;
 
 /// The mock's model id.
@@ -164,7 +165,7 @@ fn shift_pixel(px: &mut Rgba<u8>, delta: [i16; 3]) {
     }
 }
 
-fn compose(request: &ProviderRequest, sample: u8) -> RgbaImage {
+fn compose(request: &ProviderRequest, sample: u8) -> Result<RgbaImage> {
     let mut out = (*request.person).clone();
     let (w, h) = out.dimensions();
     for garment in &request.garments {
@@ -172,20 +173,19 @@ fn compose(request: &ProviderRequest, sample: u8) -> RgbaImage {
         let target_h = ((bottom - top) * h as f32).max(1.0) as u32;
         let (gw, gh) = garment.image.dimensions();
         let target_w = ((gw as f32 * target_h as f32 / gh.max(1) as f32) as u32).clamp(1, w);
-        let scaled = imageops::resize(
-            &*garment.image,
-            target_w,
-            target_h,
-            imageops::FilterType::Triangle,
+        let scaled = resize::resize_exact(&garment.image, target_w, target_h)?;
+        resize::paste_over(
+            &mut out,
+            &scaled,
+            (w - target_w) / 2,
+            (top * h as f32) as u32,
         );
-        let x = i64::from((w - target_w) / 2);
-        imageops::overlay(&mut out, &scaled, x, (top * h as f32) as i64);
     }
     let delta = tint(request.seed, sample);
     for px in out.pixels_mut() {
         shift_pixel(px, delta);
     }
-    out
+    Ok(out)
 }
 
 /// Flat grey at the size of `image`.
@@ -246,13 +246,13 @@ impl TryOnProvider for MockProvider {
         let blank = self.begin_call().await?;
         let images = (0..request.samples.max(1))
             .map(|sample| {
-                GeneratedImage::Pixels(if blank {
+                Ok(GeneratedImage::Pixels(if blank {
                     blank_like(&request.person)
                 } else {
-                    compose(&request, sample)
-                })
+                    compose(&request, sample)?
+                }))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok(ProviderOutput {
             images,
             usage: Usage::default(),
