@@ -355,9 +355,9 @@ impl Engine {
             allowed: provider.capabilities().supports_seed,
         };
         let stage = Instant::now();
-        let (checked, hashes) = tokio::join!(
+        let (checked, inputs) = tokio::join!(
             self.generate_checked(call, retry, reference),
-            self.input_hashes(request)
+            self.sidecar_inputs(request)
         );
         let checked = checked?;
         timings.validate = checked.validate_time;
@@ -379,25 +379,12 @@ impl Engine {
             .await?;
         timings.postprocess = stage.elapsed();
 
-        let (inputs, uploads) = match hashes {
-            Ok(hashes) => {
-                let roles = std::iter::once(("person", None)).chain(
-                    request
-                        .garments
-                        .iter()
-                        .map(|g| ("garment", Some(g.category))),
-                );
-                let inputs = roles
-                    .zip(&hashes)
-                    .map(|((role, category), hash)| SidecarInput {
-                        role: role.to_owned(),
-                        category,
-                        hash: hash.clone(),
-                    })
-                    .collect();
+        let (inputs, uploads) = match inputs {
+            Ok(inputs) => {
                 let bytes = std::iter::once(request.person.clone())
                     .chain(request.garments.iter().map(|g| g.image.clone()));
-                (inputs, hashes.into_iter().zip(bytes).collect())
+                let uploads = inputs.iter().map(|i| i.hash.clone()).zip(bytes).collect();
+                (inputs, uploads)
             }
             Err(err) => {
                 tracing::warn!(error = %err, "cannot hash the inputs; the result is kept in memory only");
@@ -421,17 +408,34 @@ impl Engine {
         Ok((made, checked.failed))
     }
 
-    /// The [`InputHash`] of the person and of each garment, in order, on the CPU pool unless
-    /// kept from an earlier request.
-    async fn input_hashes(&self, request: &TryOnRequest) -> Result<Vec<InputHash>> {
+    /// The inputs of `request` as a result's sidecar records them: the person, then each garment
+    /// with its category, by [`InputHash`] (computed on the CPU pool unless kept from an earlier
+    /// request). Applications that store images made from a request themselves (see
+    /// [`Sidecar::describe`](crate::store::Sidecar::describe)) record the same inputs, so deleting
+    /// by input finds them too.
+    pub async fn sidecar_inputs(&self, request: &TryOnRequest) -> Result<Vec<SidecarInput>> {
         let uploads =
             std::iter::once(&request.person).chain(request.garments.iter().map(|g| &g.image));
-        futures::future::try_join_all(uploads.map(|bytes| {
+        let hashes = futures::future::try_join_all(uploads.map(|bytes| {
             self.inner
                 .inputs
                 .input_hash(bytes, self.input_hash(bytes.clone()))
         }))
-        .await
+        .await?;
+        let roles = std::iter::once(("person", None)).chain(
+            request
+                .garments
+                .iter()
+                .map(|g| ("garment", Some(g.category))),
+        );
+        Ok(roles
+            .zip(hashes)
+            .map(|((role, category), hash)| SidecarInput {
+                role: role.to_owned(),
+                category,
+                hash,
+            })
+            .collect())
     }
 
     /// The [`InputHash`] of an uploaded photo, as the engine records it in result sidecars

@@ -9,7 +9,7 @@ use moka::future::Cache;
 
 use crate::db::models::ModelRow;
 use crate::db::products::ProductRow;
-use crate::files::StoredImage;
+use crate::results::StoredImage;
 
 /// A finished result of one model wearing one product.
 #[derive(Debug, Clone)]

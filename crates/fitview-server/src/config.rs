@@ -119,7 +119,8 @@ pub struct ServerConfig {
     pub limits: ServerLimits,
     /// Rate limits.
     pub rate_limits: RateLimits,
-    /// The engine's configuration (provider, decode limits, ...).
+    /// The engine's configuration (provider, decode limits, ...), with the result store
+    /// (`store.url`) and the Redis URL (`cache.redis_url`) the server uses too.
     pub engine: EngineConfig,
     /// Administrator created at start if missing.
     pub bootstrap_admin: Option<BootstrapAdmin>,
@@ -142,6 +143,22 @@ impl ServerConfig {
             bootstrap_admin: None,
             tls: None,
         }
+    }
+
+    /// The result store in force: `engine.store.url` (e.g. `s3://bucket/prefix`), else the data
+    /// directory itself (results under `<data_dir>/results/`). The server always keeps results
+    /// in a store, so `none` there means the data directory too.
+    pub fn store_url(&self) -> String {
+        match self.engine.store.effective_url() {
+            Some(url) => url.to_owned(),
+            None => self.data_dir.to_string_lossy().into_owned(),
+        }
+    }
+
+    /// The Redis shared by several servers, if any (`engine.cache.redis_url`): the rate limits
+    /// and the engine's shared cache layer both use it.
+    pub fn redis_url(&self) -> Option<&str> {
+        self.engine.cache.effective_redis_url()
     }
 
     /// The database URL in force.

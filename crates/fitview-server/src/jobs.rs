@@ -17,7 +17,8 @@ use crate::db::models::ModelRow;
 use crate::db::products::ProductRow;
 use crate::db::tryon::ResultRow;
 use crate::error::{ApiError, ApiResult};
-use crate::files::{StoredImage, UploadKind};
+use crate::files::UploadKind;
+use crate::results::StoredImage;
 use crate::routes::quality;
 use crate::state::AppState;
 
@@ -150,7 +151,8 @@ pub async fn try_on_counted(state: &AppState, request: TryOnRequest) -> ApiResul
     })
 }
 
-/// Runs one job: reuses a result stored meanwhile, else calls the engine and stores the images.
+/// Runs one job: reuses a result recorded meanwhile, else calls the engine (which stores a good
+/// result's images itself).
 ///
 /// A result that failed the engine's quality checks is shown to the user who asked (with the
 /// failed checks), but not remembered as the pair's result: the next request makes it again.
@@ -162,23 +164,32 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
             Some(row) => (row.result_key, parse_images(&row.images)?, None),
             None => {
                 let request = engine_request(state, &job.model, &job.product).await?;
+                // Kept for a flagged result, which the server stores with the photos it was
+                // made from (cheap clones of the same bytes).
+                let photos = request.clone();
                 let result = try_on_counted(state, request).await?;
-                let images = state.files.write_result(&result).await?;
-                let result_key = result.key.as_str().to_owned();
                 let failed_checks = quality::to_column(&result.failed_checks)?;
                 if failed_checks.is_some() {
                     state
                         .metrics
                         .flagged_results
                         .fetch_add(1, Ordering::Relaxed);
+                    let inputs = state.engine.sidecar_inputs(&photos).await?;
+                    let (key, images) = state
+                        .results
+                        .put_flagged(&state.engine, &job.id, &result, inputs)
+                        .await?;
+                    (key.as_str().to_owned(), images, failed_checks)
                 } else {
+                    let images = state.results.of_result(&state.engine, &result).await?;
+                    let result_key = result.key.as_str().to_owned();
                     let row = ResultRow {
                         result_key: result_key.clone(),
                         images: serde_json::to_string(&images).map_err(ApiError::internal)?,
                     };
                     db::tryon::put_result(&state.db, &job.cache_key, &row).await?;
+                    (result_key, images, failed_checks)
                 }
-                (result_key, images, failed_checks)
             }
         };
     let json = serde_json::to_string(&images).map_err(ApiError::internal)?;

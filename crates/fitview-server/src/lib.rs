@@ -2,8 +2,9 @@
 //!
 //! FitView's storefront API as a library: [`app`] builds the axum [`Router`](axum::Router) over
 //! an [`AppState`], and [`serve`] runs it with graceful shutdown. One process with embedded
-//! defaults serves a shop (SQLite and images under a data directory, in-process cache, the
-//! engine's default provider); PostgreSQL is one URL away.
+//! defaults serves a shop (SQLite and images under a data directory, in-process cache and rate
+//! limits, the engine's default provider); PostgreSQL, Redis and an S3 bucket are one URL away
+//! each ([`ServerConfig`]: `database_url`, `engine.cache.redis_url`, `engine.store.url`).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,6 +30,7 @@ pub mod jobs;
 pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
+pub mod results;
 pub mod routes;
 pub mod secret;
 mod server;

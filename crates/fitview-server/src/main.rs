@@ -7,6 +7,19 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "fitview-server", version, about)]
 struct Cli {
+    /// Result store: a directory, s3://bucket/prefix, gs://..., az://... (default: the data
+    /// directory). The same as `fitview --store`.
+    #[arg(long, env = "FITVIEW_STORE", value_name = "URL")]
+    store: Option<String>,
+    /// Redis shared by several servers (redis://host:6379/0): rate limits and the engine's shared
+    /// cache. The same as `fitview --redis`.
+    #[arg(
+        long = "redis-url",
+        visible_alias = "redis",
+        env = "FITVIEW_REDIS_URL",
+        value_name = "URL"
+    )]
+    redis_url: Option<String>,
     #[command(flatten)]
     serve: fitview_server::ServeArgs,
 }
@@ -21,9 +34,10 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let config = cli
-        .serve
-        .into_config(fitview_engine::EngineConfig::default());
+    let mut engine = fitview_engine::EngineConfig::default();
+    engine.store.url = cli.store;
+    engine.cache.redis_url = cli.redis_url;
+    let config = cli.serve.into_config(engine);
     fitview_server::run(config)
         .await
         .context("the server stopped with an error")

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -43,6 +43,8 @@ pub struct Metrics {
     pub cache_misses: AtomicU64,
     /// Try-on requests refused because the queue was full.
     pub queue_rejections: AtomicU64,
+    /// Rate-limit checks answered from this process's memory because Redis did not answer.
+    pub rate_limit_fallbacks: Arc<AtomicU64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -135,6 +137,11 @@ impl Metrics {
                 "fitview_tryon_queue_rejections_total",
                 "Try-on requests refused: queue full.",
                 &self.queue_rejections,
+            ),
+            (
+                "fitview_rate_limit_fallbacks_total",
+                "Rate-limit checks made per process because Redis did not answer.",
+                &*self.rate_limit_fallbacks,
             ),
         ];
         for (name, help, value) in counters {

@@ -1,10 +1,10 @@
-//! What every handler shares: configuration, database pool, engine, files, keys, limiters,
-//! metrics, the try-on queue and the result cache.
+//! What every handler shares: configuration, database pool, engine, result images, uploads,
+//! keys, limiters, metrics, the try-on queue and the result cache.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use fitview_engine::Engine;
+use fitview_engine::{Engine, EngineBuilder, ResultStore, StoreConfig};
 use sqlx::AnyPool;
 
 use crate::auth::jwt::JwtKeys;
@@ -15,7 +15,8 @@ use crate::db;
 use crate::files::Files;
 use crate::jobs::{DirectSlots, JobQueue};
 use crate::metrics::Metrics;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{Limiter, MemoryLimiter, Rate, RedisLimits};
+use crate::results::ResultImages;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -55,16 +56,18 @@ pub struct Inner {
     pub db: AnyPool,
     /// The try-on engine.
     pub engine: Engine,
-    /// Image files.
+    /// Uploaded photos.
     pub files: Files,
+    /// Result and variation images (the engine's result store).
+    pub results: ResultImages,
     /// Access token keys.
     pub jwt: JwtKeys,
     /// Login attempts per IP and account.
-    pub login_limiter: RateLimiter,
+    pub login_limiter: Limiter,
     /// Registrations per IP.
-    pub register_limiter: RateLimiter,
+    pub register_limiter: Limiter,
     /// Try-ons per user.
-    pub tryon_limiter: RateLimiter,
+    pub tryon_limiter: Limiter,
     /// Metrics.
     pub metrics: Metrics,
     /// The try-on queue.
@@ -84,15 +87,20 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// Opens the data directory and database, builds the engine from `config.engine` and starts
-    /// the try-on workers.
+    /// Opens the data directory, result store and database, builds the engine from
+    /// `config.engine` and starts the try-on workers.
     pub async fn new(config: ServerConfig) -> Result<Self, StartError> {
-        let engine = Engine::builder().config(config.engine.clone()).build()?;
+        let engine = Engine::builder().config(config.engine.clone());
         Self::with_engine(config, engine).await
     }
 
-    /// Like [`new`](Self::new) with a ready engine (tests pass one with a mock provider).
-    pub async fn with_engine(config: ServerConfig, engine: Engine) -> Result<Self, StartError> {
+    /// Like [`new`](Self::new) with an engine to build (tests pass one with a mock provider):
+    /// the server gives it its result store ([`ServerConfig::store_url`]) before building it,
+    /// so that the engine stores results where the server serves them from.
+    pub async fn with_engine(
+        config: ServerConfig,
+        engine: EngineBuilder,
+    ) -> Result<Self, StartError> {
         tokio::fs::create_dir_all(&config.data_dir).await?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.as_bytes().to_vec(),
@@ -111,14 +119,19 @@ impl AppState {
         }
         let files = Files::new(&config.data_dir);
         files.init().await?;
+        let store = open_store(&config)?;
+        let engine = engine.store(store.clone()).build()?;
+        let metrics = Metrics::default();
+        let limiters = Limiters::new(&config, &metrics)?;
         let db = db::connect(&config.database_url()).await?;
         let state = AppState {
             inner: Arc::new(Inner {
                 jwt: JwtKeys::new(&secret, &config.tokens),
-                login_limiter: RateLimiter::per_minute(config.rate_limits.login_per_minute),
-                register_limiter: RateLimiter::per_minute(config.rate_limits.register_per_minute),
-                tryon_limiter: RateLimiter::per_minute(config.rate_limits.tryon_per_minute),
-                metrics: Metrics::default(),
+                login_limiter: limiters.login,
+                register_limiter: limiters.register,
+                tryon_limiter: limiters.tryon,
+                metrics,
+                results: ResultImages::new(store),
                 jobs: JobQueue::new(config.limits.queue_capacity),
                 direct_work: DirectSlots::new(config.limits.workers),
                 cache: ResultCache::default(),
@@ -138,6 +151,52 @@ impl AppState {
     /// Stops accepting try-ons and waits for the accepted ones to finish.
     pub async fn shutdown(&self) {
         self.jobs.close_and_drain().await;
+    }
+}
+
+/// The server's result store: always one (the data directory unless configured), without the
+/// engine's copies of uploads, which the server keeps itself under `<data_dir>/uploads`.
+fn open_store(config: &ServerConfig) -> Result<ResultStore, StartError> {
+    let store = StoreConfig {
+        url: Some(config.store_url()),
+        keep_inputs: false,
+    };
+    ResultStore::from_config(&store)?
+        .ok_or_else(|| StartError::Config("no result store configured".to_owned()))
+}
+
+/// The three limits, in Redis when the configuration names one, else in memory.
+struct Limiters {
+    login: Limiter,
+    register: Limiter,
+    tryon: Limiter,
+}
+
+impl Limiters {
+    fn new(config: &ServerConfig, metrics: &Metrics) -> Result<Self, StartError> {
+        let limits = &config.rate_limits;
+        let rates = [
+            ("login", limits.login_per_minute),
+            ("register", limits.register_per_minute),
+            ("tryon", limits.tryon_per_minute),
+        ];
+        let [login, register, tryon] = match config.redis_url() {
+            Some(url) => {
+                let redis = RedisLimits::new(
+                    url,
+                    &config.engine.cache,
+                    metrics.rate_limit_fallbacks.clone(),
+                )
+                .map_err(|e| StartError::Config(format!("rate limits: Redis URL: {e}")))?;
+                rates.map(|(name, n)| Limiter::new(redis.limiter(name, Rate::per_minute(n))))
+            }
+            None => rates.map(|(_, n)| Limiter::new(MemoryLimiter::per_minute(n))),
+        };
+        Ok(Self {
+            login,
+            register,
+            tryon,
+        })
     }
 }
 

@@ -337,8 +337,43 @@ async fn tokens_refresh_once_and_logout_revokes(db: Db) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+async fn deleting_a_retailer_erases_the_results_of_its_photos(db: Db) {
+    let server = start(db, |_| {}).await;
+    let (retailer, model, product) = server.catalog().await;
+    let (customer, _, _) = server.register("customer").await;
+    let (status, job) = server
+        .post(
+            "/api/v1/tryon",
+            Some(&customer),
+            json!({"model_id": model, "product_id": product, "wait_ms": 30000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let url = job["result"]["images"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.fetch_image(&url).await;
+    let store = server.state.results.store();
+    assert_eq!(store.keys().await.unwrap().len(), 1);
+
+    let (status, _) = server
+        .call(Method::DELETE, "/api/v1/me", Some(&retailer), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(store.keys().await.unwrap().is_empty());
+    let response = server
+        .client
+        .get(format!("{}{url}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
 common::on_both_databases!(
     retailer_journey,
     customer_journey,
     tokens_refresh_once_and_logout_revokes,
+    deleting_a_retailer_erases_the_results_of_its_photos,
 );

@@ -122,10 +122,7 @@ async fn uploads_that_are_not_images_get_a_typed_error(db: Db) {
 }
 
 async fn a_full_queue_answers_503_with_retry_after(db: Db) {
-    let slow = Engine::builder()
-        .provider(MockProvider::new().with_latency(Duration::from_secs(3)))
-        .build()
-        .unwrap();
+    let slow = Engine::builder().provider(MockProvider::new().with_latency(Duration::from_secs(3)));
     let server = start_with(db, slow, |c| {
         c.limits.queue_capacity = 1;
         c.limits.workers = 1;

@@ -20,9 +20,7 @@ async fn server_with_blank_answers(db: Db, blank: usize) -> (TestServer, Arc<Moc
     let mock = Arc::new(MockProvider::new().with_faults(std::iter::repeat_n(Fault::Blank, blank)));
     let engine = Engine::builder()
         .shared_provider(mock.clone())
-        .style_provider(mock.clone())
-        .build()
-        .unwrap();
+        .style_provider(mock.clone());
     (start_with(db, engine, |_| {}).await, mock)
 }
 

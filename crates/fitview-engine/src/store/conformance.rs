@@ -82,6 +82,7 @@ pub fn sample_result(key: &ContentKey, inputs: &[InputHash]) -> (Sidecar, Vec<Ou
 /// Runs every scenario, in an order that lets the last one expire everything.
 pub async fn run_all(store: &ResultStore) {
     round_trip(store).await;
+    files_read_one_by_one(store).await;
     missing_is_none(store).await;
     partial_write_is_invisible(store).await;
     foreign_file_is_invisible(store).await;
@@ -104,6 +105,27 @@ pub async fn round_trip(store: &ResultStore) {
         assert_eq!((a.width, a.height, a.format), (b.width, b.height, b.format));
     }
     assert!(store.keys().await.unwrap().contains(&k));
+}
+
+/// The sidecar alone, and each file by the name the sidecar lists; nothing else by name.
+pub async fn files_read_one_by_one(store: &ResultStore) {
+    let k = key("one-by-one");
+    let (sidecar, images) = sample_result(&k, &[input("p")]);
+    assert!(store.sidecar(&k).await.unwrap().is_none());
+    store.put(&sidecar, &images).await.unwrap();
+    assert_eq!(store.sidecar(&k).await.unwrap().as_ref(), Some(&sidecar));
+    for (file, bytes) in sidecar.files().zip(Sidecar::blobs(&images)) {
+        assert_eq!(store.file(&k, &file.file).await.unwrap(), Some(bytes));
+    }
+    for name in [
+        "missing.webp",
+        layout::SIDECAR,
+        "",
+        "../image.webp",
+        "a/image.webp",
+    ] {
+        assert!(store.file(&k, name).await.unwrap().is_none(), "{name:?}");
+    }
 }
 
 /// An unknown key is a miss, not an error.

@@ -35,8 +35,7 @@ use crate::key::{ContentKey, InputHash};
 use crate::result::OutputImage;
 
 pub use retention::{DeleteReport, GcReport};
-pub(crate) use sidecar::Provenance;
-pub use sidecar::{SIDECAR_VERSION, Sidecar, SidecarFile, SidecarImage, SidecarInput};
+pub use sidecar::{Provenance, SIDECAR_VERSION, Sidecar, SidecarFile, SidecarImage, SidecarInput};
 
 /// Where the `fitview` binaries keep results when nothing else is configured: `.fitview/store`
 /// under the current directory.
@@ -150,20 +149,9 @@ impl ResultStore {
 
     /// Reads a complete result, or `None` when there is none (or only an incomplete one).
     pub async fn get(&self, key: &ContentKey) -> Result<Option<StoredResult>> {
-        let Some(raw) = self.read(&layout::sidecar(key)).await? else {
+        let Some(sidecar) = self.sidecar(key).await? else {
             return Ok(None);
         };
-        let sidecar: Sidecar = match serde_json::from_slice(&raw) {
-            Ok(sidecar) => sidecar,
-            Err(err) => {
-                tracing::warn!(key = %key, error = %err, "unreadable sidecar; treating the result as missing");
-                return Ok(None);
-            }
-        };
-        if sidecar.key != *key {
-            tracing::warn!(key = %key, "sidecar names another key; treating the result as missing");
-            return Ok(None);
-        }
         let paths: Vec<Path> = sidecar
             .files()
             .map(|f| layout::file(key, &f.file))
@@ -185,6 +173,37 @@ impl ResultStore {
                 Ok(None)
             }
         }
+    }
+
+    /// Reads only the sidecar of a result (what it holds, without its pixels), or `None` when
+    /// there is no complete result under `key`.
+    pub async fn sidecar(&self, key: &ContentKey) -> Result<Option<Sidecar>> {
+        let Some(raw) = self.read(&layout::sidecar(key)).await? else {
+            return Ok(None);
+        };
+        let sidecar: Sidecar = match serde_json::from_slice(&raw) {
+            Ok(sidecar) => sidecar,
+            Err(err) => {
+                tracing::warn!(key = %key, error = %err, "unreadable sidecar; treating the result as missing");
+                return Ok(None);
+            }
+        };
+        if sidecar.key != *key {
+            tracing::warn!(key = %key, "sidecar names another key; treating the result as missing");
+            return Ok(None);
+        }
+        Ok(Some(sidecar))
+    }
+
+    /// Reads one file of a result (an image or thumbnail, by a name its sidecar lists, e.g. to
+    /// serve it over HTTP), or `None` when it is not there. `file` is one path segment; anything
+    /// else is `None`.
+    pub async fn file(&self, key: &ContentKey, file: &str) -> Result<Option<Bytes>> {
+        if file.is_empty() || file.starts_with('.') || file.contains('/') || file == layout::SIDECAR
+        {
+            return Ok(None);
+        }
+        self.read(&layout::file(key, file)).await
     }
 
     /// Writes a result: every image and thumbnail, the input markers, then the sidecar, each with

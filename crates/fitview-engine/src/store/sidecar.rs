@@ -81,14 +81,19 @@ pub struct SidecarImage {
     pub thumbnails: Vec<SidecarFile>,
 }
 
-/// What a result is made from and by, to describe it in a sidecar.
+/// What a result is made from and by, to describe it in a sidecar (with [`Sidecar::describe`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Provenance {
-    pub(crate) provider: String,
-    pub(crate) model: String,
-    pub(crate) prompt_version: String,
-    pub(crate) inputs: Vec<SidecarInput>,
-    pub(crate) metadata: serde_json::Map<String, serde_json::Value>,
+pub struct Provenance {
+    /// The provider that made the images.
+    pub provider: String,
+    /// Its model id.
+    pub model: String,
+    /// Its prompt version.
+    pub prompt_version: String,
+    /// The inputs, the person first; their hashes are how the result is found for deletion.
+    pub inputs: Vec<SidecarInput>,
+    /// Provider-specific facts.
+    pub metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `image.webp`, `image-2.webp`, ...; `thumb-256.webp`, `thumb-256-2.webp`, ...
@@ -111,12 +116,11 @@ fn describe_file(file: String, width: u32, height: u32, bytes: &Bytes) -> Sideca
 }
 
 impl Sidecar {
-    /// Describes `images`, made now.
-    pub(crate) fn describe(
-        key: &ContentKey,
-        provenance: Provenance,
-        images: &[OutputImage],
-    ) -> Sidecar {
+    /// Describes `images`, made now, under `key`: names every file (`image.<ext>`,
+    /// `thumb-<w>.<ext>`, `image-2.<ext>`, ...) and records its size and BLAKE3. Applications that
+    /// keep images the engine did not store itself (e.g. derived ones) describe them with this and
+    /// write them with [`ResultStore::put`](super::ResultStore::put).
+    pub fn describe(key: &ContentKey, provenance: Provenance, images: &[OutputImage]) -> Sidecar {
         let images = images
             .iter()
             .enumerate()

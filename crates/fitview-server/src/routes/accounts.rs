@@ -195,7 +195,7 @@ pub async fn register(
 ) -> ApiResult<(StatusCode, Json<AuthTokens>)> {
     let (email, phone) = identifiers(body.email.as_deref(), body.phone.as_deref())?;
     password::check_strength(&body.password)?;
-    state.register_limiter.check(&ip.to_string())?;
+    state.register_limiter.check(&ip.to_string()).await?;
     let role = match body.role {
         RegisterRole::Customer => Role::Customer,
         RegisterRole::Retailer => Role::Retailer,
@@ -242,7 +242,10 @@ pub async fn login(
 ) -> ApiResult<Json<AuthTokens>> {
     let (email, phone) = identifiers(body.email.as_deref(), body.phone.as_deref())?;
     let account = email.as_deref().or(phone.as_deref()).unwrap_or_default();
-    state.login_limiter.check(&format!("{ip}|{account}"))?;
+    state
+        .login_limiter
+        .check(&format!("{ip}|{account}"))
+        .await?;
     let user = db::users::find_by_login(&state.db, email.as_deref(), phone.as_deref()).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(body.password, hash).await? {

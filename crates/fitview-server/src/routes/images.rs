@@ -1,4 +1,4 @@
-//! Result images, by content key.
+//! Result images, by content key, from the result store (local, S3, ...).
 
 use axum::extract::State;
 use axum::http::header;
@@ -25,7 +25,7 @@ pub async fn result_image(
     State(state): State<AppState>,
     ApiPath((key, file)): ApiPath<(String, String)>,
 ) -> ApiResult<impl IntoResponse> {
-    let (bytes, mime) = state.files.read_result(&key, &file).await?;
+    let (bytes, mime) = state.results.read(&key, &file).await?;
     Ok((
         [
             (header::CONTENT_TYPE, mime),

@@ -1,5 +1,6 @@
 //! GDPR: a user exports or deletes their data. Deleting an account removes its try-on history
-//! and feedback, and for a retailer its catalog and uploaded photos.
+//! and feedback, and for a retailer its catalog, its uploaded photos and every result image made
+//! from them.
 
 use axum::Json;
 use axum::extract::State;
@@ -162,7 +163,32 @@ pub async fn delete_me(State(state): State<AppState>, user: AuthUser) -> ApiResu
     }
     state.cache.forget_recent_history();
     for (kind, file) in files {
+        forget_photo(&state, kind, &file).await;
         state.files.remove_upload(kind, &file).await;
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erases everything made from an uploaded photo (try-on results, flagged results, variations)
+/// from the result store, Redis and memory, before the photo itself goes. The account is gone
+/// already, so a failure is logged, not returned; `fitview forget --photo` can finish the job.
+async fn forget_photo(state: &AppState, kind: UploadKind, file: &str) {
+    let Ok(bytes) = state.files.read_upload(kind, file).await else {
+        return;
+    };
+    let erased = async {
+        let hash = state.engine.input_hash(bytes).await?;
+        state.engine.delete_derived_from(&hash, false).await
+    };
+    match erased.await {
+        Ok(report) => {
+            tracing::info!(
+                results = report.results.len(),
+                "erased the results of a deleted photo"
+            );
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not erase the results of a deleted photo");
+        }
+    }
 }

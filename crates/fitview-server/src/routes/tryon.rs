@@ -16,8 +16,8 @@ use crate::cache::{PairEntry, durable_key};
 use crate::db::{self, tryon::FeedbackRow, tryon::JobRow};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::files::StoredImage;
 use crate::jobs::{TryOnJob, parse_images};
+use crate::results::StoredImage;
 use crate::routes::quality::{self, FailedCheck};
 use crate::routes::{ImageView, Page};
 use crate::state::AppState;
@@ -245,7 +245,7 @@ pub async fn create(
     user: AuthUser,
     ApiJson(body): ApiJson<TryOnBody>,
 ) -> ApiResult<(StatusCode, Json<JobView>)> {
-    state.tryon_limiter.check(&user.id)?;
+    state.tryon_limiter.check(&user.id).await?;
     if let Some(entry) = state.cache.get(&body.model_id, &body.product_id).await
         && user
             .catalog_scope()

@@ -96,7 +96,7 @@ pub async fn create(
         request = request.with_person_landmarks(landmarks);
     }
 
-    state.tryon_limiter.check(&user.id)?;
+    state.tryon_limiter.check(&user.id).await?;
     let _slot = state.direct_work.try_acquire()?;
     let result = crate::jobs::try_on_counted(&state, request).await?;
     if result.is_flagged() {

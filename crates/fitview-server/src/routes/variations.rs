@@ -1,14 +1,17 @@
 //! Style variations of a finished try-on: the same result in a casual, formal or party scene, in
 //! another colour, or on another background, made by the engine's style provider.
 //!
-//! Variations are stored like results (`/api/v1/images/{key}/...`) and remembered by (result,
-//! style, samples, style provider), so asking again answers at once.
+//! Variations are stored like results, in the result store with a sidecar recording the inputs of
+//! the result they vary (so erasing those photos erases them too), served by
+//! `/api/v1/images/{key}/...`, and remembered by (result, style, samples, style provider), so
+//! asking again answers at once.
 
 use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
-use fitview_engine::{OutputOptions, Style};
+use fitview_engine::store::Provenance;
+use fitview_engine::{ContentKey, OutputOptions, Style};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -168,31 +171,47 @@ pub async fn create(
     };
     let key = variation_key(&state, &result_key, &style, samples);
     let storage_key = format!("variation:{key}");
-    let view = |images: &[crate::files::StoredImage], cached: bool, failed_checks| VariationsView {
-        job_id: id.clone(),
-        style: style.slug(),
-        cached,
-        images: result_view(&key, images).images,
-        key: key.clone(),
-        failed_checks,
-    };
+    let view =
+        |images: &[crate::results::StoredImage], cached: bool, failed_checks| VariationsView {
+            job_id: id.clone(),
+            style: style.slug(),
+            cached,
+            images: result_view(&key, images).images,
+            key: key.clone(),
+            failed_checks,
+        };
     if let Some(stored) = db::tryon::get_result(&state.db, &storage_key).await? {
         return Ok(Json(view(&parse_images(&stored.images)?, true, Vec::new())));
     }
 
     // Making one costs a provider call, like a try-on.
-    state.tryon_limiter.check(&user.id)?;
+    state.tryon_limiter.check(&user.id).await?;
     let _slot = state.direct_work.try_acquire()?;
     let source = parse_images(&images)?;
     let first = source
         .first()
         .ok_or_else(|| ApiError::internal("a succeeded job without images"))?;
-    let (bytes, _) = state.files.read_result(&result_key, &first.file).await?;
+    let (bytes, _) = state.results.read(&result_key, &first.file).await?;
     let made = state
         .engine
         .variations(bytes, style.clone(), samples, OutputOptions::default())
         .await?;
-    let stored = state.files.write_images(&key, &made.images).await?;
+    let from: ContentKey = result_key.parse()?;
+    let provenance = Provenance {
+        provider: made.provider.clone(),
+        model: made.model.clone(),
+        prompt_version: state
+            .engine
+            .style_provider()
+            .map(|p| p.prompt_version().to_owned())
+            .unwrap_or_default(),
+        inputs: Vec::new(),
+        metadata: serde_json::Map::new(),
+    };
+    let stored = state
+        .results
+        .put_derived(&key.parse()?, &from, provenance, &made.images)
+        .await?;
     if made.is_flagged() {
         state
             .metrics

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fitview_engine::Engine;
 use fitview_engine::provider::mock::MockProvider;
+use fitview_engine::{Engine, EngineBuilder};
 use fitview_server::{AppState, ServerConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -102,10 +102,10 @@ pub async fn start(db: Db, tweak: impl FnOnce(&mut ServerConfig)) -> TestServer 
     start_with(db, mock_engine(), tweak).await
 }
 
-/// Starts a server with this engine.
+/// Starts a server with this engine (the server gives it its result store).
 pub async fn start_with(
     db: Db,
-    engine: Engine,
+    engine: EngineBuilder,
     tweak: impl FnOnce(&mut ServerConfig),
 ) -> TestServer {
     let (state, dir) = test_state(db, engine, tweak).await;
@@ -130,7 +130,7 @@ pub async fn start_with(
 /// The state of a test server (test secret, bootstrap admin) in a new data directory.
 pub async fn test_state(
     db: Db,
-    engine: Engine,
+    engine: EngineBuilder,
     tweak: impl FnOnce(&mut ServerConfig),
 ) -> (AppState, tempfile::TempDir) {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -148,11 +148,8 @@ pub async fn test_state(
 }
 
 /// An engine with the mock provider (try-ons and style variations).
-pub fn mock_engine() -> Engine {
-    Engine::builder()
-        .provider(MockProvider::new())
-        .build()
-        .unwrap()
+pub fn mock_engine() -> EngineBuilder {
+    Engine::builder().provider(MockProvider::new())
 }
 
 pub fn fixture(path: &str) -> Vec<u8> {

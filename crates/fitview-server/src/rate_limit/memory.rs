@@ -1,49 +1,41 @@
-//! Keyed rate limiting with GCRA (the generic cell rate algorithm) in a bounded map.
+//! GCRA in a bounded map in this process's memory.
 //!
-//! `n` events per minute, in a burst of up to `n`: each key keeps one instant, its "theoretical
-//! arrival time". The map holds at most `max_keys` keys; expired keys are swept when it is full,
-//! so memory stays bounded whatever the number of distinct clients.
+//! The map holds at most `max_keys` keys; expired keys are swept when it is full, so memory stays
+//! bounded whatever the number of distinct clients.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::error::{ApiError, ApiResult};
+use super::{Rate, RateLimit};
 
 /// Most keys a limiter remembers.
 const DEFAULT_MAX_KEYS: usize = 100_000;
 
-/// A per-key limiter of `per_minute` events per minute.
+/// A per-key limit kept in memory (one process's view).
 #[derive(Debug)]
-pub struct RateLimiter {
-    /// Time between two events at the sustained rate.
-    interval: Duration,
-    /// How far ahead of now a key's arrival time may run (the burst).
-    tolerance: Duration,
+pub struct MemoryLimiter {
+    rate: Rate,
     max_keys: usize,
     state: Mutex<HashMap<String, Instant>>,
 }
 
-impl RateLimiter {
-    /// A limiter allowing `per_minute` events per minute per key (0 is treated as 1).
-    pub fn per_minute(per_minute: u32) -> Self {
-        let n = per_minute.max(1);
-        let interval = Duration::from_secs(60) / n;
+impl MemoryLimiter {
+    /// A limiter of `rate`.
+    pub fn new(rate: Rate) -> Self {
         Self {
-            interval,
-            tolerance: interval * (n - 1),
+            rate,
             max_keys: DEFAULT_MAX_KEYS,
             state: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one event for `key`; refuses with the wait until one would be allowed.
-    pub fn check(&self, key: &str) -> ApiResult<()> {
-        self.check_at(key, Instant::now())
-            .map_err(|retry_after| ApiError::RateLimited { retry_after })
+    /// A limiter allowing `per_minute` events per minute per key (0 is treated as 1).
+    pub fn per_minute(per_minute: u32) -> Self {
+        Self::new(Rate::per_minute(per_minute))
     }
 
-    /// [`check`](Self::check) at a given instant; `Err` holds the wait.
+    /// Counts one event for `key` at a given instant; `Err` holds the wait.
     pub fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
         let mut state = self
             .state
@@ -51,8 +43,8 @@ impl RateLimiter {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let tat = state.get(key).copied().map_or(now, |tat| tat.max(now));
         let ahead = tat - now;
-        if ahead > self.tolerance {
-            return Err(ahead - self.tolerance);
+        if ahead > self.rate.tolerance {
+            return Err(ahead - self.rate.tolerance);
         }
         if state.len() >= self.max_keys && !state.contains_key(key) {
             state.retain(|_, tat| *tat > now);
@@ -62,8 +54,15 @@ impl RateLimiter {
                 state.remove(&victim);
             }
         }
-        state.insert(key.to_owned(), tat + self.interval);
+        state.insert(key.to_owned(), tat + self.rate.interval);
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl RateLimit for MemoryLimiter {
+    async fn acquire(&self, key: &str) -> Result<(), Duration> {
+        self.check_at(key, Instant::now())
     }
 }
 
@@ -71,9 +70,15 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn conforms() {
+        super::super::conformance::run_all(&|per_minute| MemoryLimiter::per_minute(per_minute))
+            .await;
+    }
+
     #[test]
     fn allows_the_burst_then_refuses_with_the_wait() {
-        let limiter = RateLimiter::per_minute(5);
+        let limiter = MemoryLimiter::per_minute(5);
         let t0 = Instant::now();
         for _ in 0..5 {
             limiter.check_at("a", t0).unwrap();
@@ -89,7 +94,7 @@ mod tests {
 
     #[test]
     fn the_map_stays_bounded() {
-        let mut limiter = RateLimiter::per_minute(1);
+        let mut limiter = MemoryLimiter::per_minute(1);
         limiter.max_keys = 10;
         let t0 = Instant::now();
         for i in 0..100 {

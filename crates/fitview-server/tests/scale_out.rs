@@ -1,0 +1,190 @@
+//! Scale-out by configuration: result images in an S3 bucket (moto, `FITVIEW_TEST_S3_URL`), and
+//! rate limits shared through Redis (`FITVIEW_TEST_REDIS_URL`) by two servers on one database.
+//! Each test is skipped, with a message, when its service is not configured.
+
+// Test helpers outside #[test] functions fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{Db, TestServer, on_both_databases, start};
+use fitview_engine::{ContentKey, ResultStore};
+use image::GenericImageView;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// A service URL from `var`, or `None` after saying that `test` is skipped. In CI (`CI` set) a
+/// missing service fails the test instead, so a broken service script cannot hide.
+fn service(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("{var} is not set in CI: .ci/services must start it")
+        }
+        _ => {
+            eprintln!("SKIPPED {test}: {var} not set (start it with .ci/services, see .ci/run)");
+            None
+        }
+    }
+}
+
+/// A try-on of the server's catalog, waited for: (job, first image's URL).
+async fn try_on(server: &TestServer) -> (serde_json::Value, String) {
+    let (token, model, product) = server.catalog().await;
+    let (status, job) = server
+        .post(
+            "/api/v1/tryon",
+            Some(&token),
+            json!({"model_id": model, "product_id": product, "wait_ms": 30000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    assert_eq!(job["status"], "succeeded", "{job}");
+    let url = job["result"]["images"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (job, url)
+}
+
+async fn try_on_images_are_served_from_an_s3_bucket(db: Db) {
+    let test = "try_on_images_are_served_from_an_s3_bucket";
+    let Some(bucket) = service("FITVIEW_TEST_S3_URL", test) else {
+        return;
+    };
+    let url = format!(
+        "{}/server-{}",
+        bucket.trim_end_matches('/'),
+        uuid::Uuid::new_v4().simple()
+    );
+    let store_url = url.clone();
+    let server = start(db, move |c| c.engine.store.url = Some(store_url)).await;
+    let (job, image_url) = try_on(&server).await;
+
+    // The bytes come back over HTTP, decode, and have the advertised size.
+    let image = &job["result"]["images"][0];
+    let response = server
+        .client
+        .get(format!("{}{image_url}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/webp");
+    let bytes = response.bytes().await.unwrap();
+    let decoded = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(
+        decoded.dimensions(),
+        (
+            image["width"].as_u64().unwrap() as u32,
+            image["height"].as_u64().unwrap() as u32
+        )
+    );
+    assert_eq!(decoded.height(), 1024);
+    let thumb = &image["thumbnails"][0];
+    assert_eq!(
+        server
+            .fetch_image(thumb["url"].as_str().unwrap())
+            .await
+            .width(),
+        thumb["width"].as_u64().unwrap() as u32
+    );
+
+    // The object is in the bucket, once: the engine's stored result, listed by another client.
+    let key: ContentKey = job["result"]["key"].as_str().unwrap().parse().unwrap();
+    let bucket = ResultStore::open(&url).unwrap();
+    assert_eq!(bucket.keys().await.unwrap(), vec![key.clone()]);
+    let file = image_url.rsplit('/').next().unwrap();
+    assert_eq!(bucket.file(&key, file).await.unwrap().unwrap(), bytes);
+    assert!(
+        !server.state.config.data_dir.join("results").exists(),
+        "nothing written to local disk"
+    );
+
+    // A missing file of that result, and a name that is not an image, are 404.
+    for missing in ["image-9.webp", "sidecar.json"] {
+        let response = server
+            .client
+            .get(format!("{}/api/v1/images/{key}/{missing}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+
+async fn two_servers_share_the_try_on_limit_through_redis(db: Db) {
+    let test = "two_servers_share_the_try_on_limit_through_redis";
+    let Some(redis) = service("FITVIEW_TEST_REDIS_URL", test) else {
+        return;
+    };
+    // Keys of this test only (the engine's shared cache uses the same prefix).
+    let prefix = format!("fitview-test-{}", uuid::Uuid::new_v4().simple());
+    let shared = |c: &mut fitview_server::ServerConfig| {
+        c.engine.cache.redis_url = Some(redis.clone());
+        c.engine.cache.key_prefix = prefix.clone();
+    };
+    let a = start(db, shared).await;
+    // The second server: the same database, data directory (uploads, results) and Redis.
+    let (data_dir, database_url) = (
+        a.state.config.data_dir.clone(),
+        a.state.config.database_url(),
+    );
+    let b = start(Db::Sqlite, |c| {
+        shared(c);
+        c.data_dir = data_dir;
+        c.database_url = Some(database_url);
+    })
+    .await;
+
+    let (_, model, product) = a.catalog().await;
+    let (customer, _, _) = a.register("customer").await;
+    let body = json!({"model_id": model, "product_id": product});
+    let default_limit = fitview_server::config::RateLimits::default().tryon_per_minute;
+    assert_eq!(default_limit, 10);
+    for i in 0..default_limit {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let (status, job) = server
+            .post("/api/v1/tryon", Some(&customer), body.clone())
+            .await;
+        assert!(
+            status.is_success(),
+            "try-on {} on {i}: {status} {job}",
+            i + 1
+        );
+    }
+    for server in [&a, &b] {
+        let response = server
+            .client
+            .post(format!("{}/api/v1/tryon", server.base))
+            .bearer_auth(&customer)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let retry: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // At most one interval of the window: 60 s / 10.
+        assert!((1..=6).contains(&retry), "{retry}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "rate_limited");
+    }
+    // Redis answered every check.
+    for server in [&a, &b] {
+        assert!(
+            server
+                .metrics()
+                .await
+                .contains("fitview_rate_limit_fallbacks_total 0"),
+        );
+    }
+}
+
+on_both_databases!(
+    try_on_images_are_served_from_an_s3_bucket,
+    two_servers_share_the_try_on_limit_through_redis,
+);
