@@ -461,9 +461,11 @@ impl Engine {
     }
 
     /// Counters of the cache layers (hits, misses, coalesced, stored, errors per layer), the
-    /// outcome of every request so far, and the hit rate.
+    /// outcome of every request so far, the hit rate, and the prepared inputs reused.
     pub async fn cache_stats(&self) -> CacheStats {
-        self.inner.caches.stats().await
+        let mut stats = self.inner.caches.stats().await;
+        stats.inputs = self.inner.inputs.stats();
+        stats
     }
 
     /// The durable result store, if one is configured.

@@ -26,7 +26,7 @@ use crate::request::{GarmentCategory, TryOnOptions};
 
 /// Version of FitView's own processing. Bump it whenever the pipeline's output for the same input
 /// changes, so old cached results are not served for new code.
-pub const PIPELINE_VERSION: &str = "2";
+pub const PIPELINE_VERSION: &str = "3";
 
 /// The identity of a try-on result: 64 lowercase hex characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

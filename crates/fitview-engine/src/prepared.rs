@@ -13,11 +13,13 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use image::RgbaImage;
 use moka::future::Cache;
 
+use crate::cache::InputStats;
 use crate::error::{Error, Result};
 use crate::key::{ImageDigest, InputHash};
 use crate::pipeline::Placement;
@@ -61,6 +63,10 @@ pub(crate) struct PreparedInputs {
     garments: Cache<Slot, Arc<Garment>>,
     /// The [`InputHash`] of each upload, by its bytes.
     hashes: Cache<blake3::Hash, InputHash>,
+    /// Person and garment look-ups.
+    lookups: AtomicU64,
+    /// Of those, the ones that ran their preparation.
+    prepared: AtomicU64,
 }
 
 impl PreparedInputs {
@@ -89,7 +95,27 @@ impl PreparedInputs {
                 .max_capacity(4096)
                 .time_to_idle(ttl)
                 .build(),
+            lookups: AtomicU64::new(0),
+            prepared: AtomicU64::new(0),
         }
+    }
+
+    /// How many photos were prepared and how many reused.
+    pub(crate) fn stats(&self) -> InputStats {
+        let prepared = self.prepared.load(Ordering::Relaxed);
+        InputStats {
+            prepared,
+            reused: self
+                .lookups
+                .load(Ordering::Relaxed)
+                .saturating_sub(prepared),
+        }
+    }
+
+    /// `prepare`, counted as a preparation when it runs.
+    async fn counted<T>(&self, prepare: impl Future<Output = Result<T>>) -> Result<Arc<T>> {
+        self.prepared.fetch_add(1, Ordering::Relaxed);
+        prepare.await.map(Arc::new)
     }
 
     /// The person photo `bytes` prepared for `canvas`, made by `prepare` unless kept.
@@ -103,8 +129,9 @@ impl PreparedInputs {
             bytes: blake3::hash(bytes),
             canvas,
         };
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         self.persons
-            .try_get_with(slot, async { prepare.await.map(Arc::new) })
+            .try_get_with(slot, self.counted(prepare))
             .await
             .map_err(unshare)
     }
@@ -120,8 +147,9 @@ impl PreparedInputs {
             bytes: blake3::hash(bytes),
             canvas,
         };
+        self.lookups.fetch_add(1, Ordering::Relaxed);
         self.garments
-            .try_get_with(slot, async { prepare.await.map(Arc::new) })
+            .try_get_with(slot, self.counted(prepare))
             .await
             .map_err(unshare)
     }
@@ -190,6 +218,8 @@ mod tests {
         let retried = memo.garment(b"photo-b", (8, 8), prepare(3)).await.unwrap();
         assert_eq!(retried.digest, garment(3).digest, "an error is not kept");
         assert_eq!(made.load(Ordering::SeqCst), 4);
+        let stats = memo.stats();
+        assert_eq!((stats.prepared, stats.reused), (4, 1));
     }
 
     #[tokio::test]

@@ -425,6 +425,60 @@ async fn deleting_by_input_removes_its_results_from_every_layer() {
 }
 
 #[tokio::test]
+async fn a_photo_used_by_many_try_ons_is_prepared_once_and_forgotten_on_erasure() {
+    let mock = Arc::new(MockProvider::new());
+    let engine = engine_with(mock.clone(), EngineConfig::default(), None);
+    let model = common::person_png(300, 400);
+    let garments = [common::garment_png(200, 200), common::garment_png(180, 200)];
+    let mut keys = Vec::new();
+    for garment in &garments {
+        let result = engine
+            .try_on(TryOnRequest::new(model.clone(), garment.clone()))
+            .await
+            .unwrap();
+        assert_eq!(result.cache, CacheStatus::Miss);
+        keys.push(result.key);
+    }
+    // The same model in the first garment again, with another seed: a new try-on, nothing new
+    // to prepare.
+    let seeded = TryOnOptions {
+        seed: Some(3),
+        ..TryOnOptions::default()
+    };
+    let again = engine
+        .try_on(TryOnRequest::new(model.clone(), garments[0].clone()).with_options(seeded))
+        .await
+        .unwrap();
+    assert_eq!(again.cache, CacheStatus::Miss);
+    assert_eq!(mock.calls(), 3);
+    let inputs = engine.cache_stats().await.inputs;
+    assert_eq!(
+        (inputs.prepared, inputs.reused),
+        (3, 3),
+        "the model once, each garment once: {inputs:?}"
+    );
+    assert_ne!(keys[0], keys[1]);
+
+    // A prepared input gives the same key as a fresh engine preparing it from scratch.
+    let fresh = engine_with(Arc::new(MockProvider::new()), EngineConfig::default(), None);
+    let key = fresh
+        .try_on(TryOnRequest::new(model.clone(), garments[1].clone()))
+        .await
+        .unwrap()
+        .key;
+    assert_eq!(key, keys[1]);
+
+    // An erasure request drops the kept inputs: the next try-on prepares the photos again.
+    let hash = engine.input_hash(model.clone().into()).await.unwrap();
+    engine.delete_derived_from(&hash, false).await.unwrap();
+    engine
+        .try_on(TryOnRequest::new(model, garments[0].clone()))
+        .await
+        .unwrap();
+    assert_eq!(engine.cache_stats().await.inputs.prepared, 5);
+}
+
+#[tokio::test]
 async fn gc_expires_old_results_from_the_store_and_memory() {
     let store = ResultStore::in_memory();
     let engine = engine_with(

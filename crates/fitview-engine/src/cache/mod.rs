@@ -25,7 +25,7 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 pub use config::CacheConfig;
-pub use stats::{CacheStats, LayerStats, Outcomes};
+pub use stats::{CacheStats, InputStats, LayerStats, Outcomes};
 
 use crate::error::{Error, Result};
 use crate::key::{ContentKey, InputHash};

@@ -40,6 +40,16 @@ pub struct Outcomes {
     pub failed: u64,
 }
 
+/// Counters of the prepared inputs kept for reuse (person and garment photos, see
+/// [`CacheConfig::inputs_bytes`](crate::CacheConfig::inputs_bytes)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InputStats {
+    /// Photos decoded and normalized (failed attempts included).
+    pub prepared: u64,
+    /// Photos taken as already prepared, by this request or a concurrent one.
+    pub reused: u64,
+}
+
 /// A snapshot of the cache counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct CacheStats {
@@ -57,6 +67,8 @@ pub struct CacheStats {
     pub memory_entries: u64,
     /// Bytes held in memory now (approximate).
     pub memory_bytes: u64,
+    /// The prepared inputs kept for reuse.
+    pub inputs: InputStats,
     /// Whether Redis answers; `None` without a shared layer.
     pub shared_available: Option<bool>,
     /// Share of answered requests served without a provider call.
@@ -147,6 +159,7 @@ impl Counters {
             store: self.store.snapshot(),
             memory_entries: 0,
             memory_bytes: 0,
+            inputs: InputStats::default(),
             shared_available: None,
             hit_rate: outcomes.hit_rate(),
         }
