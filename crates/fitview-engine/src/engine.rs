@@ -11,7 +11,8 @@ use tracing::Instrument;
 use crate::cache::{CacheStats, Caches, Found, Made};
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
-use crate::key::{ContentKey, ImageDigest, InputHash, KeyInputs};
+use crate::key::{ContentKey, InputHash, KeyInputs};
+use crate::landmarks::BodyLandmarks;
 use crate::pipeline::{self, FinishedImage, Placement};
 use crate::prepared::{Garment, Person, PreparedInputs};
 use crate::provider::{
@@ -23,7 +24,7 @@ use crate::result::{
     CacheStatus, OutputImage, StageTimings, Thumbnail, TryOnResult, VariationResult,
 };
 use crate::store::{DeleteReport, GcReport, Provenance, ResultStore, SidecarInput};
-use crate::validate::{self, Check, Reference, check_names};
+use crate::validate::{self, Check, GarmentReference, PersonReference, Reference, check_names};
 
 /// Builds an [`Engine`].
 #[derive(Debug, Default)]
@@ -240,7 +241,6 @@ impl Engine {
         // Memory → shared → store; on a miss the provider stage runs once for every concurrent
         // identical request, here and in other processes sharing Redis.
         let stage = Instant::now();
-        let placement = prepared.person.placement;
         let provider_request = ProviderRequest {
             person: prepared.person.canvas.clone(),
             garments: prepared
@@ -270,7 +270,7 @@ impl Engine {
                         provider,
                         provider_request,
                         caps.canvas,
-                        placement,
+                        &prepared,
                         &request,
                         &key,
                     )
@@ -336,12 +336,13 @@ impl Engine {
         provider: &Arc<dyn TryOnProvider>,
         provider_request: ProviderRequest,
         canvas: (u32, u32),
-        placement: Placement,
+        prepared: &Prepared,
         request: &TryOnRequest,
         key: &ContentKey,
     ) -> Result<(Made, Vec<Check>)> {
         let mut timings = StageTimings::default();
-        let reference = self.try_on_reference(&provider_request, placement);
+        let placement = prepared.person.placement;
+        let reference = self.try_on_reference(prepared, provider_request.person_landmarks);
         let call = |seed: Option<u64>| {
             let provider = provider.clone();
             let mut request = provider_request.clone();
@@ -506,12 +507,11 @@ impl Engine {
             self.cpu(move || {
                 let prepared = pipeline::prepare_person(&person_bytes, &limits, canvas, background)
                     .map_err(|e| describe_input("person photo", e))?;
-                Ok(Person {
-                    digest: ImageDigest::of(&prepared.canvas),
-                    canvas: Arc::new(prepared.canvas),
-                    placement: prepared.placement,
-                    original_size: prepared.original_size,
-                })
+                Ok(Person::new(
+                    prepared.canvas,
+                    prepared.placement,
+                    prepared.original_size,
+                ))
             }),
         );
         let garments = futures::future::try_join_all(request.garments.iter().enumerate().map(
@@ -521,12 +521,9 @@ impl Engine {
                     &garment.image,
                     canvas,
                     self.cpu(move || {
-                        let image = pipeline::prepare_garment(&bytes, &limits, canvas)
-                            .map_err(|e| describe_input(&format!("garment {}", i + 1), e))?;
-                        Ok(Garment {
-                            digest: ImageDigest::of(&image),
-                            image: Arc::new(image),
-                        })
+                        pipeline::prepare_garment(&bytes, &limits, canvas)
+                            .map(Garment::new)
+                            .map_err(|e| describe_input(&format!("garment {}", i + 1), e))
                     }),
                 )
             },
@@ -809,28 +806,40 @@ fn add_usage(a: &Usage, b: &Usage) -> Usage {
 }
 
 impl Engine {
-    /// What a try-on's output is checked against, made on the CPU pool while the provider works;
-    /// `None` when the checks are disabled.
+    /// What a try-on's output is checked against, made on the CPU pool while the provider works
+    /// from the parts kept with the prepared inputs (the person's, the garments'), each made once
+    /// per photo; `None` when the checks are disabled.
     async fn try_on_reference(
         &self,
-        request: &ProviderRequest,
-        placement: Placement,
+        prepared: &Prepared,
+        landmarks: Option<BodyLandmarks>,
     ) -> Result<Option<Arc<Reference>>> {
         if !self.inner.config.validation.enabled {
             return Ok(None);
         }
-        let person = request.person.clone();
-        let garments = request.garments.clone();
-        let landmarks = request.person_landmarks;
-        self.cpu(move || {
-            Ok(Some(Arc::new(Reference::try_on(
-                &person,
-                &placement,
-                landmarks.as_ref(),
-                &garments,
-            ))))
-        })
-        .await
+        let person = &prepared.person;
+        let person_reference = person.reference(landmarks, || {
+            let (canvas, placement) = (person.canvas.clone(), person.placement);
+            self.cpu(move || {
+                Ok(PersonReference::new(
+                    &canvas,
+                    &placement,
+                    landmarks.as_ref(),
+                ))
+            })
+        });
+        let garment_references =
+            futures::future::try_join_all(prepared.garments.iter().map(|garment| {
+                let image = garment.image.clone();
+                garment.reference(self.cpu(move || Ok(GarmentReference::new(&image))))
+            }));
+        let (person_reference, garment_references) =
+            tokio::join!(person_reference, garment_references);
+        Ok(Some(Arc::new(Reference::try_on_of(
+            person.canvas.dimensions(),
+            person_reference?,
+            garment_references?,
+        ))))
     }
 
     /// Calls the provider (`call(seed)`, under the retry policy) and checks its images against

@@ -1,6 +1,7 @@
 //! Prepared inputs, kept for reuse: a photo used by many try-ons (a retailer's model photo across
 //! a whole catalog, a garment on each of the models) is decoded, normalized, digested and hashed
-//! once per process instead of once per request.
+//! once per process instead of once per request; so are the parts of the quality checks'
+//! reference that depend on one photo alone.
 //!
 //! Entries are keyed by the BLAKE3 of the upload's bytes and the provider canvas, so only
 //! byte-identical uploads share an entry; a re-encoded photo is prepared again (and then gives the
@@ -18,11 +19,14 @@ use std::time::Duration;
 
 use image::RgbaImage;
 use moka::future::Cache;
+use tokio::sync::OnceCell;
 
 use crate::cache::InputStats;
 use crate::error::{Error, Result};
 use crate::key::{ImageDigest, InputHash};
+use crate::landmarks::BodyLandmarks;
 use crate::pipeline::Placement;
+use crate::validate::{GarmentReference, PersonReference};
 
 /// Bytes counted for an entry beyond its pixels.
 const ENTRY_OVERHEAD: u64 = 256;
@@ -38,6 +42,42 @@ pub(crate) struct Person {
     pub(crate) original_size: (u32, u32),
     /// The canvas's digest, for content keys.
     pub(crate) digest: ImageDigest,
+    /// The person part of the quality checks' reference, with the landmarks it was made for.
+    reference: OnceCell<(Option<BodyLandmarks>, Arc<PersonReference>)>,
+}
+
+impl Person {
+    /// A prepared person canvas with the photo at `placement`.
+    pub(crate) fn new(canvas: RgbaImage, placement: Placement, original_size: (u32, u32)) -> Self {
+        Self {
+            digest: ImageDigest::of(&canvas),
+            canvas: Arc::new(canvas),
+            placement,
+            original_size,
+            reference: OnceCell::new(),
+        }
+    }
+
+    /// The checks' reference of this person with `landmarks`, made by `make` the first time;
+    /// other landmarks than those first seen are made again each time.
+    pub(crate) async fn reference<F>(
+        &self,
+        landmarks: Option<BodyLandmarks>,
+        make: impl Fn() -> F,
+    ) -> Result<Arc<PersonReference>>
+    where
+        F: Future<Output = Result<PersonReference>>,
+    {
+        let (kept_for, kept) = self
+            .reference
+            .get_or_try_init(|| async { Ok::<_, Error>((landmarks, Arc::new(make().await?))) })
+            .await?;
+        if *kept_for == landmarks {
+            Ok(kept.clone())
+        } else {
+            make().await.map(Arc::new)
+        }
+    }
 }
 
 /// A garment photo matted and fitted into the canvas.
@@ -47,6 +87,30 @@ pub(crate) struct Garment {
     pub(crate) image: Arc<RgbaImage>,
     /// The image's digest, for content keys.
     pub(crate) digest: ImageDigest,
+    /// The garment part of the quality checks' reference.
+    reference: OnceCell<Arc<GarmentReference>>,
+}
+
+impl Garment {
+    /// A prepared garment canvas.
+    pub(crate) fn new(image: RgbaImage) -> Self {
+        Self {
+            digest: ImageDigest::of(&image),
+            image: Arc::new(image),
+            reference: OnceCell::new(),
+        }
+    }
+
+    /// The checks' reference of this garment, made by `make` the first time.
+    pub(crate) async fn reference(
+        &self,
+        make: impl Future<Output = Result<GarmentReference>>,
+    ) -> Result<Arc<GarmentReference>> {
+        self.reference
+            .get_or_try_init(|| async { make.await.map(Arc::new) })
+            .await
+            .cloned()
+    }
 }
 
 /// Which upload, prepared for which canvas.
@@ -189,11 +253,7 @@ mod tests {
     use super::*;
 
     fn garment(v: u8) -> Garment {
-        let image = RgbaImage::from_pixel(8, 8, Rgba([v, v, v, 255]));
-        Garment {
-            digest: ImageDigest::of(&image),
-            image: Arc::new(image),
-        }
+        Garment::new(RgbaImage::from_pixel(8, 8, Rgba([v, v, v, 255])))
     }
 
     #[tokio::test]

@@ -3,7 +3,8 @@
 
 use std::cell::RefCell;
 
-use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::CroppedImage;
+use fast_image_resize::{FilterType, IntoImageView, ResizeAlg, ResizeOptions, Resizer};
 use image::RgbaImage;
 
 use crate::error::{Error, Result};
@@ -92,8 +93,12 @@ pub fn fit_to_canvas(
             let (sw, sh) = (f64::from(img.width()), f64::from(img.height()));
             let scale = (f64::from(cw) / sw).max(f64::from(ch) / sh);
             let (crop_w, crop_h) = (f64::from(cw) / scale, f64::from(ch) / scale);
-            let options =
-                options_for(img).crop((sw - crop_w) / 2.0, (sh - crop_h) / 2.0, crop_w, crop_h);
+            let options = options_for(has_transparency(img)).crop(
+                (sw - crop_w) / 2.0,
+                (sh - crop_h) / 2.0,
+                crop_w,
+                crop_h,
+            );
             let out = run(img, cw, ch, &options)?;
             Ok((out, Placement::full(cw, ch)))
         }
@@ -136,17 +141,24 @@ pub(crate) fn resize_region(
             img.height()
         )));
     }
-    if region == Placement::full(img.width(), img.height()) {
-        return run(img, width, height, &options_for(img));
-    }
-    // A crop box would let the filter read pixels just outside the region (a letterbox, say)
-    // into the edge; copying the region first keeps them out.
-    let part =
-        image::imageops::crop_imm(img, region.x, region.y, region.width, region.height).to_image();
-    run(&part, width, height, &options_for(&part))
+    // A view of exactly the region: the filter sees its edges as the image's edges, so pixels
+    // just outside it (a letterbox, say) never bleed in, and nothing is copied.
+    let part = CroppedImage::new(img, region.x, region.y, region.width, region.height)
+        .map_err(|e| Error::internal(format!("resize region {region:?}: {e}")))?;
+    run(
+        &part,
+        width,
+        height,
+        &options_for(has_transparency_in(img, region)),
+    )
 }
 
-fn run(img: &RgbaImage, width: u32, height: u32, options: &ResizeOptions) -> Result<RgbaImage> {
+fn run(
+    img: &impl IntoImageView,
+    width: u32,
+    height: u32,
+    options: &ResizeOptions,
+) -> Result<RgbaImage> {
     let mut dst = RgbaImage::new(width, height);
     RESIZER
         .with_borrow_mut(|resizer| resizer.resize(img, &mut dst, options))
@@ -156,15 +168,29 @@ fn run(img: &RgbaImage, width: u32, height: u32, options: &ResizeOptions) -> Res
 
 /// Lanczos3, and premultiplied-alpha resampling only when the image has transparency (for an
 /// opaque photo it would be wasted work with an identical result).
-fn options_for(img: &RgbaImage) -> ResizeOptions {
+fn options_for(transparent: bool) -> ResizeOptions {
     ResizeOptions::new()
         .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .use_alpha(has_transparency(img))
+        .use_alpha(transparent)
 }
 
 /// Whether any pixel is not fully opaque.
 pub(crate) fn has_transparency(img: &RgbaImage) -> bool {
-    img.as_raw().chunks_exact(4).any(|p| p[3] != 255)
+    has_transparency_in(img, Placement::full(img.width(), img.height()))
+}
+
+/// Whether any pixel of `region` is not fully opaque.
+fn has_transparency_in(img: &RgbaImage, region: Placement) -> bool {
+    let stride = img.width() as usize * 4;
+    let (left, right) = (
+        region.x as usize * 4,
+        (region.x + region.width) as usize * 4,
+    );
+    img.as_raw()
+        .chunks_exact(stride)
+        .skip(region.y as usize)
+        .take(region.height as usize)
+        .any(|row| row[left..right].chunks_exact(4).any(|p| p[3] != 255))
 }
 
 fn check_size(width: u32, height: u32, what: &str) -> Result<()> {

@@ -37,6 +37,8 @@ mod head;
 mod shape;
 mod silhouette;
 
+use std::sync::Arc;
+
 use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
@@ -187,6 +189,14 @@ pub struct Reference {
 
 #[derive(Debug, Clone)]
 struct TryOnReference {
+    person: Arc<PersonReference>,
+    garments: Vec<Arc<GarmentReference>>,
+}
+
+/// The person part of a try-on's reference: made once per prepared person photo (and
+/// landmarks), whatever it is dressed in.
+#[derive(Debug)]
+pub struct PersonReference {
     /// The head box in asked-size pixels and its grey patch; `None` when no head was found (the
     /// `keeps_person` check is then skipped, not failed).
     head: Option<head::HeadPatch>,
@@ -194,8 +204,39 @@ struct TryOnReference {
     body: Placement,
     /// The person's figure: only its pixels in the body region count for the garment.
     silhouette: Option<silhouette::Silhouette>,
-    /// Dominant colours of each garment.
-    garments: Vec<Vec<garment::Colour>>,
+}
+
+impl PersonReference {
+    /// `person` is the canvas sent to the provider with the photo at `placement`; `landmarks`
+    /// (canvas pixels) are the retailer's when given.
+    pub fn new(
+        person: &RgbaImage,
+        placement: &Placement,
+        landmarks: Option<&BodyLandmarks>,
+    ) -> Self {
+        let layout = figure::locate(person, placement, landmarks);
+        PersonReference {
+            head: layout.head.map(|rect| head::HeadPatch::new(person, rect)),
+            body: layout.body,
+            silhouette: layout.silhouette,
+        }
+    }
+}
+
+/// The garment part of a try-on's reference, its dominant colours: made once per prepared
+/// garment photo.
+#[derive(Debug)]
+pub struct GarmentReference {
+    colours: Vec<garment::Colour>,
+}
+
+impl GarmentReference {
+    /// The reference of a prepared (matted, fitted) garment image.
+    pub fn new(garment: &RgbaImage) -> Self {
+        GarmentReference {
+            colours: garment::dominant_colours(garment),
+        }
+    }
 }
 
 impl Reference {
@@ -208,20 +249,25 @@ impl Reference {
         landmarks: Option<&BodyLandmarks>,
         garments: &[PreparedGarment],
     ) -> Self {
-        let layout = figure::locate(person, placement, landmarks);
-        let head = layout.head.map(|rect| head::HeadPatch::new(person, rect));
-        let garments = garments
-            .iter()
-            .map(|g| garment::dominant_colours(&g.image))
-            .collect();
+        Self::try_on_of(
+            person.dimensions(),
+            Arc::new(PersonReference::new(person, placement, landmarks)),
+            garments
+                .iter()
+                .map(|g| Arc::new(GarmentReference::new(&g.image)))
+                .collect(),
+        )
+    }
+
+    /// The reference of a try-on from its parts, for a canvas of size `expected`.
+    pub fn try_on_of(
+        expected: (u32, u32),
+        person: Arc<PersonReference>,
+        garments: Vec<Arc<GarmentReference>>,
+    ) -> Self {
         Reference {
-            expected: person.dimensions(),
-            try_on: Some(TryOnReference {
-                head,
-                body: layout.body,
-                silhouette: layout.silhouette,
-                garments,
-            }),
+            expected,
+            try_on: Some(TryOnReference { person, garments }),
         }
     }
 
@@ -248,12 +294,12 @@ impl Reference {
 
     /// The head box found in the person photo (asked-size pixels), if any.
     pub fn head_box(&self) -> Option<Placement> {
-        self.try_on.as_ref()?.head.as_ref().map(|h| h.rect)
+        self.try_on.as_ref()?.person.head.as_ref().map(|h| h.rect)
     }
 
     /// The body region the garment is looked for in (asked-size pixels), for a try-on.
     pub fn body_box(&self) -> Option<Placement> {
-        self.try_on.as_ref().map(|t| t.body)
+        self.try_on.as_ref().map(|t| t.person.body)
     }
 }
 
@@ -271,16 +317,20 @@ pub fn check(image: &RgbaImage, reference: &Reference, config: &ValidationConfig
     ];
     checks.extend(blank::checks(image, config));
     if let Some(try_on) = &reference.try_on {
-        if let Some(head) = &try_on.head {
+        let person = &try_on.person;
+        if let Some(head) = &person.head {
             checks.push(head.compare(image, reference.expected, config));
         }
         let body = garment::Body {
-            rect: try_on.body,
-            silhouette: try_on.silhouette.as_ref(),
+            rect: person.body,
+            silhouette: person.silhouette.as_ref(),
         };
-        if let Some(c) =
-            garment::coverage(image, reference.expected, &body, &try_on.garments, config)
-        {
+        let garments: Vec<&[garment::Colour]> = try_on
+            .garments
+            .iter()
+            .map(|g| g.colours.as_slice())
+            .collect();
+        if let Some(c) = garment::coverage(image, reference.expected, &body, &garments, config) {
             checks.push(c);
         }
     }
