@@ -161,34 +161,39 @@ fn blend(output: &mut RgbaImage, original: &RgbaImage, shift: [i16; 3], weights:
     let (w, h) = (output.width() as usize, output.height() as usize);
     let cw = w.div_ceil(CELL);
     let (columns, rows) = (cell_taps(w), cell_taps(h));
+    // original + shift, per channel and level.
+    let shifted: [[u8; 256]; 3] =
+        std::array::from_fn(|c| std::array::from_fn(|v| (v as i16 + shift[c]).clamp(0, 255) as u8));
     let (made, input): (&mut [u8], &[u8]) = (output, original.as_raw());
+    let mut row_weights = vec![0f32; w];
     let mut kept = 0f64;
     for (y, &(r0, r1, ty)) in rows.iter().enumerate() {
         let (above, below) = (
             &weights[r0 * cw..(r0 + 1) * cw],
             &weights[r1 * cw..(r1 + 1) * cw],
         );
-        for (x, &(c0, c1, tx)) in columns.iter().enumerate() {
-            let corners = [above[c0], above[c1], below[c0], below[c1]];
-            let k = if corners.iter().all(|&c| c == corners[0]) {
-                corners[0]
-            } else {
-                let top = corners[0] + (corners[1] - corners[0]) * tx;
-                let bottom = corners[2] + (corners[3] - corners[2]) * tx;
-                top + (bottom - top) * ty
-            };
-            kept += f64::from(k);
+        for (k, &(c0, c1, tx)) in row_weights.iter_mut().zip(&columns) {
+            let top = above[c0] + (above[c1] - above[c0]) * tx;
+            let bottom = below[c0] + (below[c1] - below[c0]) * tx;
+            *k = top + (bottom - top) * ty;
+        }
+        kept += row_weights.iter().map(|&k| f64::from(k)).sum::<f64>();
+        let span = y * w * 4..(y + 1) * w * 4;
+        let pixels = made[span.clone()]
+            .chunks_exact_mut(4)
+            .zip(input[span].chunks_exact(4))
+            .zip(&row_weights);
+        for ((o, i), &k) in pixels {
             if k >= 1.0 {
                 continue;
             }
-            let px = (y * w + x) * 4;
             for c in 0..3 {
-                let base = (i16::from(input[px + c]) + shift[c]).clamp(0, 255);
-                made[px + c] = if k <= 0.0 {
-                    base as u8
+                let base = shifted[c][usize::from(i[c])];
+                o[c] = if k <= 0.0 {
+                    base
                 } else {
                     let base = f32::from(base);
-                    (base + (f32::from(made[px + c]) - base) * k)
+                    (base + (f32::from(o[c]) - base) * k)
                         .round()
                         .clamp(0.0, 255.0) as u8
                 };

@@ -159,9 +159,14 @@ fn tint(seed: Option<u64>, sample: u8) -> [i16; 3] {
     [spread(0), spread(8), spread(16)]
 }
 
-fn shift_pixel(px: &mut Rgba<u8>, delta: [i16; 3]) {
-    for (channel, d) in px.0.iter_mut().zip(delta) {
-        *channel = (i16::from(*channel) + d).clamp(0, 255) as u8;
+/// Adds `delta` to every pixel's colour channels (clamped), through a table per channel.
+fn shift_all(image: &mut RgbaImage, delta: [i16; 3]) {
+    let table: [[u8; 256]; 3] =
+        std::array::from_fn(|c| std::array::from_fn(|v| (v as i16 + delta[c]).clamp(0, 255) as u8));
+    for px in image.pixels_mut() {
+        for (channel, table) in px.0.iter_mut().zip(&table) {
+            *channel = table[usize::from(*channel)];
+        }
     }
 }
 
@@ -181,10 +186,7 @@ fn compose(request: &ProviderRequest, sample: u8) -> Result<RgbaImage> {
             (top * h as f32) as u32,
         );
     }
-    let delta = tint(request.seed, sample);
-    for px in out.pixels_mut() {
-        shift_pixel(px, delta);
-    }
+    shift_all(&mut out, tint(request.seed, sample));
     Ok(out)
 }
 
@@ -218,9 +220,7 @@ fn stylize_image(image: &RgbaImage, style: &Style, sample: u8, seed: Option<u64>
         base[2] + extra[2] / 4,
     ];
     let mut out = image.clone();
-    for px in out.pixels_mut() {
-        shift_pixel(px, delta);
-    }
+    shift_all(&mut out, delta);
     out
 }
 
