@@ -176,12 +176,6 @@ impl PreparedInputs {
         }
     }
 
-    /// `prepare`, counted as a preparation when it runs.
-    async fn counted<T>(&self, prepare: impl Future<Output = Result<T>>) -> Result<Arc<T>> {
-        self.prepared.fetch_add(1, Ordering::Relaxed);
-        prepare.await.map(Arc::new)
-    }
-
     /// The person photo `bytes` prepared for `canvas`, made by `prepare` unless kept.
     pub(crate) async fn person(
         &self,
@@ -189,15 +183,7 @@ impl PreparedInputs {
         canvas: (u32, u32),
         prepare: impl Future<Output = Result<Person>>,
     ) -> Result<Arc<Person>> {
-        let slot = Slot {
-            bytes: blake3::hash(bytes),
-            canvas,
-        };
-        self.lookups.fetch_add(1, Ordering::Relaxed);
-        self.persons
-            .try_get_with(slot, self.counted(prepare))
-            .await
-            .map_err(unshare)
+        self.kept(&self.persons, bytes, canvas, prepare).await
     }
 
     /// The garment photo `bytes` prepared for `canvas`, made by `prepare` unless kept.
@@ -207,15 +193,27 @@ impl PreparedInputs {
         canvas: (u32, u32),
         prepare: impl Future<Output = Result<Garment>>,
     ) -> Result<Arc<Garment>> {
+        self.kept(&self.garments, bytes, canvas, prepare).await
+    }
+
+    /// The entry of `cache` for `bytes` and `canvas`, made by `prepare` (and counted) unless kept.
+    async fn kept<T: Send + Sync + 'static>(
+        &self,
+        cache: &Cache<Slot, Arc<T>>,
+        bytes: &[u8],
+        canvas: (u32, u32),
+        prepare: impl Future<Output = Result<T>>,
+    ) -> Result<Arc<T>> {
         let slot = Slot {
             bytes: blake3::hash(bytes),
             canvas,
         };
         self.lookups.fetch_add(1, Ordering::Relaxed);
-        self.garments
-            .try_get_with(slot, self.counted(prepare))
-            .await
-            .map_err(unshare)
+        let counted = async {
+            self.prepared.fetch_add(1, Ordering::Relaxed);
+            prepare.await.map(Arc::new)
+        };
+        cache.try_get_with(slot, counted).await.map_err(unshare)
     }
 
     /// The [`InputHash`] of the upload `bytes`, computed by `hash` unless kept.

@@ -142,24 +142,7 @@ async fn retailer_journey(db: Db) {
         .wait_job(&token, job["job_id"].as_str().unwrap())
         .await;
     assert_eq!(job["status"], "succeeded", "{job}");
-    let image = &job["result"]["images"][0];
-    let decoded = server.fetch_image(image["url"].as_str().unwrap()).await;
-    assert_eq!(
-        decoded.dimensions(),
-        (
-            image["width"].as_u64().unwrap() as u32,
-            image["height"].as_u64().unwrap() as u32
-        )
-    );
-    assert_eq!(decoded.height(), 1024);
-    let thumb = &image["thumbnails"][0];
-    assert_eq!(
-        server
-            .fetch_image(thumb["url"].as_str().unwrap())
-            .await
-            .width(),
-        thumb["width"].as_u64().unwrap() as u32
-    );
+    server.check_result_image(&job["result"]["images"][0]).await;
 
     let (status, again) = server
         .post(

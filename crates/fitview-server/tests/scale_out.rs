@@ -9,7 +9,6 @@ mod common;
 
 use common::{Db, TestServer, on_both_databases, start};
 use fitview_engine::{ContentKey, ResultStore};
-use image::GenericImageView;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -62,33 +61,7 @@ async fn try_on_images_are_served_from_an_s3_bucket(db: Db) {
     let (job, image_url) = try_on(&server).await;
 
     // The bytes come back over HTTP, decode, and have the advertised size.
-    let image = &job["result"]["images"][0];
-    let response = server
-        .client
-        .get(format!("{}{image_url}", server.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "image/webp");
-    let bytes = response.bytes().await.unwrap();
-    let decoded = image::load_from_memory(&bytes).unwrap();
-    assert_eq!(
-        decoded.dimensions(),
-        (
-            image["width"].as_u64().unwrap() as u32,
-            image["height"].as_u64().unwrap() as u32
-        )
-    );
-    assert_eq!(decoded.height(), 1024);
-    let thumb = &image["thumbnails"][0];
-    assert_eq!(
-        server
-            .fetch_image(thumb["url"].as_str().unwrap())
-            .await
-            .width(),
-        thumb["width"].as_u64().unwrap() as u32
-    );
+    let bytes = server.check_result_image(&job["result"]["images"][0]).await;
 
     // The object is in the bucket, once: the engine's stored result, listed by another client.
     let key: ContentKey = job["result"]["key"].as_str().unwrap().parse().unwrap();

@@ -350,6 +350,34 @@ impl TestServer {
         panic!("job {job_id} did not finish");
     }
 
+    /// Fetches a result image (`image`: one entry of a result's `images`) and its first
+    /// thumbnail, and checks that both are WebP and decode at the sizes advertised, the image
+    /// 1024 pixels high. Returns the image's bytes.
+    pub async fn check_result_image(&self, image: &Value) -> bytes::Bytes {
+        let size = |v: &Value| {
+            (
+                v["width"].as_u64().unwrap() as u32,
+                v["height"].as_u64().unwrap() as u32,
+            )
+        };
+        let response = self
+            .client
+            .get(format!("{}{}", self.base, image["url"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "image/webp");
+        let bytes = response.bytes().await.unwrap();
+        let decoded = image::load_from_memory(&bytes).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), size(image));
+        assert_eq!(decoded.height(), 1024);
+        let thumb = &image["thumbnails"][0];
+        let decoded = self.fetch_image(thumb["url"].as_str().unwrap()).await;
+        assert_eq!(decoded.width(), size(thumb).0);
+        bytes
+    }
+
     /// Fetches a URL of the API and decodes it as an image.
     pub async fn fetch_image(&self, url: &str) -> image::DynamicImage {
         let response = self
