@@ -1,13 +1,20 @@
-//! Uploaded model and garment photos on local disk under the data directory
-//! (`<data_dir>/uploads/`); every name is generated here, never taken from a client. Result images
-//! live in the engine's result store (see [`crate::results`]).
+//! Uploaded model and garment photos, in the server's object store beside the results
+//! (`uploads/models/…`, `uploads/products/…`: under the data directory by default, in the bucket
+//! when the store is `s3://…`, so several servers share them); every name is generated here,
+//! never taken from a client. Result images live in the engine's result store (see
+//! [`crate::results`]), whose retention (`fitview gc`) never touches `uploads/`.
 
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use fitview_engine::Limits;
 use fitview_engine::pipeline::{self, ImageInfo, SourceFormat};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::error::{ApiError, ApiResult};
+
+/// Prefix of every upload in the object store.
+const UPLOADS: &str = "uploads";
 
 /// What kind of upload a file is.
 #[derive(Debug, Clone, Copy)]
@@ -27,26 +34,16 @@ impl UploadKind {
     }
 }
 
-/// The uploaded photos of one server.
+/// The uploaded photos of one server (or of several sharing a store).
 #[derive(Debug, Clone)]
 pub struct Files {
-    root: PathBuf,
+    objects: Arc<dyn ObjectStore>,
 }
 
 impl Files {
-    /// Files under `data_dir`.
-    pub fn new(data_dir: &Path) -> Self {
-        Self {
-            root: data_dir.to_path_buf(),
-        }
-    }
-
-    /// Creates the directories.
-    pub async fn init(&self) -> std::io::Result<()> {
-        for dir in ["uploads/models", "uploads/products"] {
-            tokio::fs::create_dir_all(self.root.join(dir)).await?;
-        }
-        Ok(())
+    /// Uploads in `objects` (the server's result store's objects).
+    pub fn new(objects: Arc<dyn ObjectStore>) -> Self {
+        Self { objects }
     }
 
     /// Checks that `bytes` are an accepted image within the engine's limits, by decoding it
@@ -80,11 +77,13 @@ impl Files {
             }
         };
         let file = format!("{owner_id}-{}.{ext}", crate::db::new_id());
-        tokio::fs::write(
-            self.root.join("uploads").join(kind.dir()).join(&file),
-            bytes,
-        )
-        .await?;
+        self.objects
+            .put(
+                &path(kind, &file),
+                bytes::Bytes::copy_from_slice(bytes).into(),
+            )
+            .await
+            .map_err(|e| ApiError::internal(format!("storing an upload: {e}")))?;
         Ok(file)
     }
 
@@ -93,22 +92,30 @@ impl Files {
         if !is_safe_name(file) {
             return Err(ApiError::NotFound);
         }
-        let path = self.root.join("uploads").join(kind.dir()).join(file);
-        match tokio::fs::read(path).await {
-            Ok(bytes) => Ok(bytes.into()),
+        let read = async { self.objects.get(&path(kind, file)).await?.bytes().await };
+        match read.await {
+            Ok(bytes) => Ok(bytes),
             // Replaced or deleted between reading its record and reading the file.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::NotFound),
-            Err(e) => Err(e.into()),
+            Err(object_store::Error::NotFound { .. }) => Err(ApiError::NotFound),
+            Err(e) => Err(ApiError::internal(format!("reading an upload: {e}"))),
         }
     }
 
-    /// Removes an uploaded photo (missing files are fine).
+    /// Removes an uploaded photo (missing files are fine; a failure is logged).
     pub async fn remove_upload(&self, kind: UploadKind, file: &str) {
-        if is_safe_name(file) {
-            let _ =
-                tokio::fs::remove_file(self.root.join("uploads").join(kind.dir()).join(file)).await;
+        if !is_safe_name(file) {
+            return;
+        }
+        match self.objects.delete(&path(kind, file)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(error) => tracing::warn!(%error, "cannot delete an upload"),
         }
     }
+}
+
+/// `uploads/<kind>/<file>`
+fn path(kind: UploadKind, file: &str) -> Path {
+    Path::from_iter([UPLOADS, kind.dir(), file])
 }
 
 /// Names we generate: ASCII letters, digits, `-` and one `.`; nothing that walks directories.

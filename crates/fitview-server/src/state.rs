@@ -117,9 +117,8 @@ impl AppState {
                 crate::secret::MIN_SECRET_BYTES
             )));
         }
-        let files = Files::new(&config.data_dir);
-        files.init().await?;
         let store = open_store(&config)?;
+        let files = Files::new(store.objects().clone());
         let engine = engine.store(store.clone()).build()?;
         let metrics = Metrics::default();
         let limiters = Limiters::new(&config, &metrics)?;

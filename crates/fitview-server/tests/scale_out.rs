@@ -1,5 +1,6 @@
-//! Scale-out by configuration: result images in an S3 bucket (moto, `FITVIEW_TEST_S3_URL`), and
-//! rate limits shared through Redis (`FITVIEW_TEST_REDIS_URL`) by two servers on one database.
+//! Scale-out by configuration: result images and uploaded photos in an S3 bucket (moto,
+//! `FITVIEW_TEST_S3_URL`), and rate limits shared through Redis (`FITVIEW_TEST_REDIS_URL`) by two
+//! servers on one database.
 //! Each test is skipped, with a message, when its service is not configured.
 
 // Test helpers outside #[test] functions fail loudly too.
@@ -9,6 +10,7 @@ mod common;
 
 use common::{Db, TestServer, on_both_databases, start};
 use fitview_engine::{ContentKey, ResultStore};
+use futures::TryStreamExt;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -69,10 +71,29 @@ async fn try_on_images_are_served_from_an_s3_bucket(db: Db) {
     assert_eq!(bucket.keys().await.unwrap(), vec![key.clone()]);
     let file = image_url.rsplit('/').next().unwrap();
     assert_eq!(bucket.file(&key, file).await.unwrap().unwrap(), bytes);
+    // The model and garment photos are in the bucket too, so another server can use them.
+    let uploads: Vec<String> = bucket
+        .objects()
+        .list(Some(&object_store::path::Path::from("uploads")))
+        .map_ok(|meta| meta.location.to_string())
+        .try_collect()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = uploads
+        .iter()
+        .map(|p| p.split('/').nth(1).unwrap())
+        .collect();
+    assert_eq!(uploads.len(), 2, "{uploads:?}");
     assert!(
-        !server.state.config.data_dir.join("results").exists(),
-        "nothing written to local disk"
+        kinds.contains(&"models") && kinds.contains(&"products"),
+        "{uploads:?}"
     );
+    for dir in ["results", "uploads"] {
+        assert!(
+            !server.state.config.data_dir.join(dir).exists(),
+            "nothing written to local disk: {dir}"
+        );
+    }
 
     // A missing file of that result, and a name that is not an image, are 404.
     for missing in ["image-9.webp", "sidecar.json"] {
