@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Db, fixture, start, start_with};
+use common::{Db, assert_rate_limited, fixture, start, start_with};
 use fitview_engine::Engine;
 use fitview_engine::provider::mock::MockProvider;
 use reqwest::{Method, StatusCode};
@@ -40,15 +40,7 @@ async fn the_sixth_login_in_a_minute_is_refused_with_retry_after(db: Db) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry), "{retry}");
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_rate_limited(response, 60).await;
 }
 
 async fn try_ons_are_rate_limited_per_user(db: Db) {

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Db, TestServer, on_both_databases, start};
+use common::{Db, TestServer, assert_rate_limited, on_both_databases, start};
 use fitview_engine::{ContentKey, ResultStore};
 use futures::TryStreamExt;
 use reqwest::StatusCode;
@@ -156,16 +156,8 @@ async fn two_servers_share_the_try_on_limit_through_redis(db: Db) {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-        let retry: u64 = response.headers()["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse()
-            .unwrap();
         // At most one interval of the window: 60 s / 10.
-        assert!((1..=6).contains(&retry), "{retry}");
-        let error: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(error["error"]["code"], "rate_limited");
+        assert_rate_limited(response, 6).await;
     }
     // Redis answered every check.
     for server in [&a, &b] {

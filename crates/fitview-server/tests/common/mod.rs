@@ -392,6 +392,20 @@ impl TestServer {
     }
 }
 
+/// Checks a refused request: 429, code `rate_limited`, and a Retry-After of 1 to `max_retry`
+/// seconds.
+pub async fn assert_rate_limited(response: reqwest::Response, max_retry: u64) {
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=max_retry).contains(&retry), "{retry}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+}
+
 impl TestServer {
     /// Fetches an authenticated image URL and decodes it.
     pub async fn fetch_image_authed(&self, token: &str, url: &str) -> image::DynamicImage {
