@@ -248,6 +248,20 @@ impl TestServer {
         file_name: &str,
         fields: &[(&str, &str)],
     ) -> (StatusCode, Value) {
+        self.try_upload_model(token, photo, file_name, fields)
+            .await
+            .unwrap()
+    }
+
+    /// Uploads a model photo; returns the response, or the client's error when the connection
+    /// failed (e.g. closed by the server before the whole body was sent).
+    pub async fn try_upload_model(
+        &self,
+        token: &str,
+        photo: Vec<u8>,
+        file_name: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Result<(StatusCode, Value)> {
         let mut form = reqwest::multipart::Form::new().part(
             "image",
             reqwest::multipart::Part::bytes(photo).file_name(file_name.to_owned()),
@@ -261,10 +275,9 @@ impl TestServer {
             .bearer_auth(token)
             .multipart(form)
             .send()
-            .await
-            .unwrap();
+            .await?;
         let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        Ok((status, response.json().await.unwrap_or(Value::Null)))
     }
 
     /// Sets a product's garment photo.
