@@ -229,7 +229,7 @@ pub struct BatchArgs {
     /// Output directory: images, journal.jsonl, report.json, index.html.
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
-    /// Items generated at once.
+    /// Provider calls in flight at once (the next items are prepared meanwhile).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
     /// Provider calls started per minute, at most.

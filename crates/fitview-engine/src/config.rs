@@ -9,6 +9,7 @@ use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::provider::ProviderSettings;
+use crate::provider::throttle::ThrottleConfig;
 use crate::retry::RetryPolicy;
 use crate::store::StoreConfig;
 use crate::validate::ValidationConfig;
@@ -32,6 +33,10 @@ pub struct EngineConfig {
     pub retry: RetryPolicy,
     /// Most CPU-heavy image jobs (decode, resize, encode) running at once.
     pub cpu_workers: usize,
+    /// Bound on all provider calls of this engine together (try-on and style, every attempt),
+    /// on top of each HTTP provider's own `throttle`; `None` for no engine-wide bound. A batch
+    /// sets it so that its concurrency counts calls in flight, not requests being prepared.
+    pub provider_calls: Option<ThrottleConfig>,
     /// Colour of the letterbox around the person photo; `None` uses the photo's own backdrop.
     pub person_background: Option<[u8; 3]>,
     /// The in-process and shared (Redis) cache layers.
@@ -52,6 +57,7 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             retry: RetryPolicy::default(),
             cpu_workers: std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            provider_calls: None,
             person_background: None,
             cache: CacheConfig::default(),
             store: StoreConfig::default(),
@@ -76,6 +82,14 @@ impl EngineConfig {
         if self.cpu_workers == 0 {
             problems.push("cpu_workers must be at least 1".to_owned());
         }
+        if let Some(calls) = &self.provider_calls {
+            problems.extend(
+                calls
+                    .problems()
+                    .into_iter()
+                    .map(|p| format!("provider_calls.{p}")),
+            );
+        }
         if problems.is_empty() {
             Ok(())
         } else {
@@ -99,10 +113,20 @@ mod tests {
         bad.retry.max_attempts = 0;
         bad.cache.lock_ttl = std::time::Duration::from_secs(1);
         bad.store.url = Some("ftp://host/dir".to_owned());
+        bad.provider_calls = Some(ThrottleConfig {
+            max_concurrency: 0,
+            ..ThrottleConfig::default()
+        });
         let Err(Error::Config { problems }) = bad.validate() else {
             panic!("expected config error")
         };
-        assert_eq!(problems.len(), 5, "{problems:?}");
+        assert_eq!(problems.len(), 6, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == "provider_calls.max_concurrency must be at least 1"),
+            "{problems:?}"
+        );
         assert!(
             problems.iter().any(|p| p.contains("cache.lock_ttl")),
             "{problems:?}"

@@ -15,6 +15,7 @@ use crate::key::{ContentKey, InputHash, KeyInputs};
 use crate::landmarks::BodyLandmarks;
 use crate::pipeline::{self, FinishedImage, Placement};
 use crate::prepared::{Garment, Person, PreparedInputs};
+use crate::provider::throttle::Throttle;
 use crate::provider::{
     PreparedGarment, ProviderOutput, ProviderRegistry, ProviderRequest, Style, StyleProvider,
     StyleRequest, TryOnProvider, Usage,
@@ -100,11 +101,17 @@ impl EngineBuilder {
         let caches = Caches::new(&self.config.cache, store)?;
         let inputs =
             PreparedInputs::new(self.config.cache.inputs_bytes, self.config.cache.inputs_ttl);
+        let provider_calls = Arc::new(
+            self.config
+                .provider_calls
+                .map_or_else(Throttle::unbounded, Throttle::new),
+        );
         Ok(Engine {
             inner: Arc::new(Inner {
                 config: self.config,
                 provider,
                 style_provider,
+                provider_calls,
                 cpu,
                 caches,
                 inputs,
@@ -119,6 +126,8 @@ struct Inner {
     provider: Arc<dyn TryOnProvider>,
     /// The style provider, or why it could not be built.
     style_provider: Result<Arc<dyn StyleProvider>>,
+    /// Taken by every provider call (each attempt): the engine-wide `provider_calls` bound.
+    provider_calls: Arc<Throttle>,
     /// Bounds CPU-heavy image work so a burst of requests cannot exhaust memory or threads.
     cpu: Semaphore,
     /// Memory, shared and durable result layers.
@@ -158,6 +167,14 @@ impl Engine {
     /// The style provider in use, if one is configured.
     pub fn style_provider(&self) -> Option<&Arc<dyn StyleProvider>> {
         self.inner.style_provider.as_ref().ok()
+    }
+
+    /// Makes no provider call from now on: requests waiting for a call slot, and every later
+    /// request that would call a provider, fail with [`Error::Cancelled`]; calls already made
+    /// finish and their results are kept. Cache hits are still answered. For a caller that is
+    /// winding down (a batch stopping early) and does not want to pay for calls it will not use.
+    pub fn stop_provider_calls(&self) {
+        self.inner.provider_calls.close();
     }
 
     /// Runs CPU-heavy work on the blocking pool, bounded by the engine's CPU semaphore.
@@ -345,10 +362,14 @@ impl Engine {
         let reference = self.try_on_reference(prepared, provider_request.person_landmarks);
         let call = |seed: Option<u64>| {
             let provider = provider.clone();
+            let slots = self.inner.provider_calls.clone();
             let mut request = provider_request.clone();
             request.seed = seed;
-            async move { provider.try_on(request).await }
-                .instrument(tracing::info_span!("provider_call"))
+            async move {
+                let _slot = slots.acquire().await?;
+                provider.try_on(request).await
+            }
+            .instrument(tracing::info_span!("provider_call"))
         };
         let retry = Retry {
             seed: provider_request.seed,
@@ -633,9 +654,13 @@ impl Engine {
             };
             let call = |seed: Option<u64>| {
                 let provider = provider.clone();
+                let slots = self.inner.provider_calls.clone();
                 let mut request = request.clone();
                 request.seed = seed;
-                async move { provider.stylize(request).await }
+                async move {
+                    let _slot = slots.acquire().await?;
+                    provider.stylize(request).await
+                }
             };
             let stage = Instant::now();
             let checked = self

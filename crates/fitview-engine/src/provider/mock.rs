@@ -52,6 +52,8 @@ pub struct MockProvider {
     latency: Duration,
     faults: Mutex<VecDeque<Fault>>,
     calls: AtomicU32,
+    in_flight: AtomicU32,
+    most_in_flight: AtomicU32,
 }
 
 impl MockProvider {
@@ -60,8 +62,8 @@ impl MockProvider {
         Self::default()
     }
 
-    /// Every call waits this long before answering (uses tokio's clock, so paused-time tests
-    /// do not really wait).
+    /// Every call takes this long, its images made meanwhile (uses tokio's clock, so
+    /// paused-time tests do not really wait).
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
         self
@@ -85,39 +87,61 @@ impl MockProvider {
         self.calls.load(Ordering::SeqCst)
     }
 
-    /// Counts the call, waits the latency and plays the next fault; `Ok(true)` when the fault
-    /// is [`Fault::Blank`] (the call "succeeds" with a blank image).
-    async fn begin_call(&self) -> Result<bool> {
+    /// The most calls in flight at the same time (try-on and style calls together).
+    pub fn most_in_flight(&self) -> u32 {
+        self.most_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// One call: counts it and plays the next fault, or makes its images with `make(blank)`
+    /// (`blank` for [`Fault::Blank`]). A remote service working while the client waits is what
+    /// the mock stands for, so the images are made off the async threads while the latency
+    /// runs: a call takes the latency, and longer only when making its images takes longer.
+    async fn answer<F>(&self, make: F) -> Result<Vec<GeneratedImage>>
+    where
+        F: FnOnce(bool) -> Result<Vec<GeneratedImage>> + Send + 'static,
+    {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let fault = self
             .faults
             .lock()
             .ok()
             .and_then(|mut queue| queue.pop_front());
-        if !self.latency.is_zero() {
-            tokio::time::sleep(self.latency).await;
-        }
-        match fault {
-            None => Ok(false),
-            Some(Fault::Blank) => Ok(true),
-            Some(Fault::RateLimited(retry_after)) => Err(Error::RateLimited { retry_after }),
-            Some(Fault::Timeout) => Err(Error::Timeout {
-                after: self.latency,
-            }),
-            Some(Fault::Hang) => {
-                std::future::pending::<()>().await;
-                Ok(false)
+        let _in_flight = InFlight::enter(self);
+        let answered_at = tokio::time::Instant::now() + self.latency;
+        let blank = match fault {
+            None => false,
+            Some(Fault::Blank) => true,
+            Some(Fault::Hang) => std::future::pending().await,
+            Some(fault) => {
+                tokio::time::sleep_until(answered_at).await;
+                return Err(self.error_for(fault));
             }
-            Some(Fault::Refusal(reason)) => Err(Error::ContentPolicy { reason }),
-            Some(Fault::ServerError) => Err(Error::Unavailable {
+        };
+        let (images, ()) = tokio::join!(
+            tokio::task::spawn_blocking(move || make(blank)),
+            tokio::time::sleep_until(answered_at)
+        );
+        images?
+    }
+
+    /// The error a fault stands for ([`Fault::Blank`] and [`Fault::Hang`] have none).
+    fn error_for(&self, fault: Fault) -> Error {
+        match fault {
+            Fault::RateLimited(retry_after) => Error::RateLimited { retry_after },
+            Fault::Timeout => Error::Timeout {
+                after: self.latency,
+            },
+            Fault::Refusal(reason) => Error::ContentPolicy { reason },
+            Fault::ServerError => Error::Unavailable {
                 detail: "HTTP 500 from mock".to_owned(),
-            }),
-            Some(Fault::Auth) => Err(Error::Auth {
+            },
+            Fault::Auth => Error::Auth {
                 detail: "mock rejects the key".to_owned(),
-            }),
-            Some(Fault::Malformed) => Err(Error::MalformedResponse {
+            },
+            Fault::Malformed => Error::MalformedResponse {
                 detail: "mock returned no image part".to_owned(),
-            }),
+            },
+            Fault::Blank | Fault::Hang => Error::internal("the mock's fault has no error"),
         }
     }
 
@@ -243,16 +267,19 @@ impl TryOnProvider for MockProvider {
     }
 
     async fn try_on(&self, request: ProviderRequest) -> Result<ProviderOutput> {
-        let blank = self.begin_call().await?;
-        let images = (0..request.samples.max(1))
-            .map(|sample| {
-                Ok(GeneratedImage::Pixels(if blank {
-                    blank_like(&request.person)
-                } else {
-                    compose(&request, sample)?
-                }))
+        let images = self
+            .answer(move |blank| {
+                (0..request.samples.max(1))
+                    .map(|sample| {
+                        Ok(GeneratedImage::Pixels(if blank {
+                            blank_like(&request.person)
+                        } else {
+                            compose(&request, sample)?
+                        }))
+                    })
+                    .collect()
             })
-            .collect::<Result<_>>()?;
+            .await?;
         Ok(ProviderOutput {
             images,
             usage: Usage::default(),
@@ -280,21 +307,41 @@ impl StyleProvider for MockProvider {
     }
 
     async fn stylize(&self, request: StyleRequest) -> Result<ProviderOutput> {
-        let blank = self.begin_call().await?;
-        let images = (0..request.samples.max(1))
-            .map(|sample| {
-                GeneratedImage::Pixels(if blank {
-                    blank_like(&request.image)
-                } else {
-                    stylize_image(&request.image, &request.style, sample, request.seed)
-                })
+        let images = self
+            .answer(move |blank| {
+                Ok((0..request.samples.max(1))
+                    .map(|sample| {
+                        GeneratedImage::Pixels(if blank {
+                            blank_like(&request.image)
+                        } else {
+                            stylize_image(&request.image, &request.style, sample, request.seed)
+                        })
+                    })
+                    .collect())
             })
-            .collect();
+            .await?;
         Ok(ProviderOutput {
             images,
             usage: Usage::default(),
             metadata: serde_json::Map::new(),
         })
+    }
+}
+
+/// Counts a call as in flight until dropped (also when the caller gives up on it).
+struct InFlight<'a>(&'a AtomicU32);
+
+impl<'a> InFlight<'a> {
+    fn enter(mock: &'a MockProvider) -> Self {
+        let now = mock.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        mock.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(&mock.in_flight)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

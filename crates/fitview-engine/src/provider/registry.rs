@@ -23,7 +23,8 @@ pub struct ProviderSettings {
     /// API key; when absent, providers read their usual environment variable.
     #[serde(skip_serializing)]
     pub api_key: Option<String>,
-    /// Latency of every `mock` provider call in milliseconds (benchmarks and demos of batches).
+    /// How long every `mock` provider call takes, in milliseconds, its images made meanwhile
+    /// (benchmarks and demos of batches).
     pub mock_latency_ms: Option<u64>,
     /// Concurrency and requests-per-minute limits of an HTTP provider, to stay within the
     /// account's quota; `None` keeps the provider's defaults.

@@ -89,7 +89,23 @@ impl Throttle {
         }
     }
 
-    /// Waits for a free slot, then for the rate to allow one more request.
+    /// A throttle that never makes a request wait (until it is [closed](Self::close)).
+    pub fn unbounded() -> Self {
+        Self::new(ThrottleConfig {
+            max_concurrency: Semaphore::MAX_PERMITS,
+            requests_per_minute: None,
+            burst: 1,
+        })
+    }
+
+    /// Refuses every request from now on: those waiting and those to come fail with
+    /// [`Error::Cancelled`]; those holding a permit go on.
+    pub fn close(&self) {
+        self.slots.close();
+    }
+
+    /// Waits for a free slot, then for the rate to allow one more request; fails with
+    /// [`Error::Cancelled`] once the throttle is closed.
     pub async fn acquire(&self) -> Result<ThrottlePermit> {
         let slot = self
             .slots
@@ -105,6 +121,9 @@ impl Throttle {
                 }
                 tokio::time::sleep(wait).await;
             }
+        }
+        if self.slots.is_closed() {
+            return Err(Error::Cancelled);
         }
         Ok(ThrottlePermit { _slot: slot })
     }
@@ -159,6 +178,27 @@ mod tests {
         assert_eq!(started.load(Ordering::SeqCst), 8);
         tokio::time::sleep(Duration::from_secs(60)).await;
         assert_eq!(started.load(Ordering::SeqCst), 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_closed_throttle_refuses_waiting_and_new_requests_but_not_those_in_flight() {
+        let throttle = Arc::new(Throttle::new(ThrottleConfig {
+            max_concurrency: 1,
+            requests_per_minute: None,
+            burst: 1,
+        }));
+        let in_flight = throttle.acquire().await.unwrap();
+        let waiting = tokio::spawn({
+            let throttle = throttle.clone();
+            async move { throttle.acquire().await.map(drop) }
+        });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert!(!waiting.is_finished(), "the only slot is taken");
+        throttle.close();
+        assert!(matches!(waiting.await.unwrap(), Err(Error::Cancelled)));
+        assert!(matches!(throttle.acquire().await, Err(Error::Cancelled)));
+        drop(in_flight);
+        assert!(matches!(throttle.acquire().await, Err(Error::Cancelled)));
     }
 
     #[tokio::test(start_paused = true)]

@@ -7,7 +7,6 @@
 mod estimate;
 mod gallery;
 mod journal;
-mod limiter;
 mod manifest;
 mod plan;
 mod progress;
@@ -49,6 +48,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     let mock_latency = (config.provider == "mock")
         .then_some(config.provider_settings.mock_latency_ms)
         .flatten();
+    config.provider_calls = Some(run::provider_calls(usize::from(args.concurrency), args.rpm));
     let engine = Engine::builder().config(config).build()?;
     let provider = engine.provider().clone();
     let provider_label = format!("{} ({})", provider.name(), provider.model());
@@ -112,7 +112,6 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     let started_at = unix_now();
     let settings = run::Settings {
         concurrency: usize::from(args.concurrency),
-        rpm: args.rpm,
         output,
         variations,
         out: args.out.clone(),

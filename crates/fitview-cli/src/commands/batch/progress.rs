@@ -107,6 +107,15 @@ impl Progress {
         self.redraw();
     }
 
+    /// An item was dropped by a stop before it called the provider: no longer current, still
+    /// remaining (it runs next time).
+    pub fn dropped(&self, label: &str) {
+        if let Ok(mut state) = self.state.lock() {
+            state.current.remove(label);
+        }
+        self.redraw();
+    }
+
     /// An item has finished (its record is journaled).
     pub fn finished(&self, label: &str, record: &Record) {
         let counts = {
