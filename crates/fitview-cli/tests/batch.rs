@@ -107,6 +107,56 @@ fn dry_run_counts_calls_and_calls_nothing() {
 }
 
 #[test]
+fn a_dry_run_with_an_http_provider_plans_for_its_throttle_and_names_the_setting_to_raise() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("fitview.toml");
+    std::fs::write(
+        &config,
+        "[provider_settings.throttle]\nmax_concurrency = 3\nrequests_per_minute = 30\n",
+    )
+    .unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_fitview"))
+        .arg("batch")
+        .arg(fixtures().join("catalog/catalog.toml"))
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "--provider",
+            "nano-banana",
+            "--concurrency",
+            "64",
+            "--dry-run",
+        ])
+        // Building the provider needs a key; a dry run never sends it.
+        .env("GEMINI_API_KEY", "unused-by-a-dry-run")
+        .env_remove("FITVIEW_PROVIDER")
+        .env_remove("FITVIEW_CONFIG")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", outputs(&run));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    // 24 items, 3 at a time, 10 s each (the assumed latency): 8 rounds, 80 s; the 30 per
+    // minute would allow 48 s.
+    assert!(
+        stdout.contains("estimated time:             1m 20s (concurrency 3, 30 calls/min)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "note: nano-banana keeps at most 3 requests in flight, below the 64 asked \
+             (raise provider_settings.throttle.max_concurrency to allow more)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("note: nano-banana starts at most 30 requests per minute"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn kill_9_mid_run_then_the_same_command_finishes_without_repeating_work_and_edits_redo_only_changes()
  {
     let dir = tempfile::tempdir().unwrap();

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use capabilities::Capabilities;
 pub use http::Secret;
 pub use registry::{ProviderRegistry, ProviderSettings};
+pub use throttle::ThrottleConfig;
 
 use crate::error::Result;
 use crate::landmarks::BodyLandmarks;
@@ -162,6 +163,11 @@ pub trait TryOnProvider: Send + Sync + std::fmt::Debug {
     fn prompt_version(&self) -> &str;
     /// What this provider can do.
     fn capabilities(&self) -> Capabilities;
+    /// The request limits it keeps to (an HTTP provider's `throttle`); `None` for one that
+    /// runs in process and is limited only by the caller.
+    fn request_limits(&self) -> Option<ThrottleConfig> {
+        None
+    }
     /// Makes try-on images.
     async fn try_on(&self, request: ProviderRequest) -> Result<ProviderOutput>;
 }
@@ -177,6 +183,11 @@ pub trait StyleProvider: Send + Sync + std::fmt::Debug {
     fn prompt_version(&self) -> &str;
     /// What this provider can do.
     fn capabilities(&self) -> Capabilities;
+    /// The request limits it keeps to (an HTTP provider's `throttle`); `None` for one that
+    /// runs in process.
+    fn request_limits(&self) -> Option<ThrottleConfig> {
+        None
+    }
     /// Makes variations.
     async fn stylize(&self, request: StyleRequest) -> Result<ProviderOutput>;
 }

@@ -8,6 +8,7 @@ mod estimate;
 mod gallery;
 mod journal;
 mod manifest;
+mod pace;
 mod plan;
 mod progress;
 mod report;
@@ -53,6 +54,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     let provider = engine.provider().clone();
     let provider_label = format!("{} ({})", provider.name(), provider.model());
     let variations = manifest.generate.variations.clone();
+    let pace = pace_of(&engine, &args, !variations.is_empty());
     let settings_text = format!(
         "provider={provider_label} output={} variations={}",
         serde_json::to_string(&output)?,
@@ -79,8 +81,8 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         cost_per_call: provider.capabilities().cost_per_image_usd,
         limit: args.limit,
         max_cost: args.max_cost,
-        concurrency: usize::from(args.concurrency),
-        rpm: args.rpm,
+        concurrency: pace.concurrency,
+        rpm: pace.rpm,
         latency: mock_latency.map_or(
             Duration::from_secs_f64(args.assume_latency.max(0.0)),
             Duration::from_millis,
@@ -88,7 +90,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     });
     let to_run = &todo[..estimate.to_generate];
     if args.dry_run {
-        print_dry_run(&manifest, &estimate, to_run, &provider_label, &args);
+        print_dry_run(&manifest, &estimate, &pace, to_run, &provider_label, &args);
         return Ok(());
     }
 
@@ -107,11 +109,14 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         to_run.len(),
         estimate.cache_hits_expected,
     ));
+    for line in &pace.lowered_by {
+        progress.note("pace", line);
+    }
     let stop = stop::StopFlag::default();
     stop::listen_for_ctrl_c(stop.clone(), journal.clone(), progress.clone());
     let started_at = unix_now();
     let settings = run::Settings {
-        concurrency: usize::from(args.concurrency),
+        concurrency: pace.concurrency,
         output,
         variations,
         out: args.out.clone(),
@@ -188,18 +193,52 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     Ok(())
 }
 
+/// The pace the run gets from its providers: the try-on provider's limits, and the style
+/// provider's when the manifest asks for variations. (The engine's `provider_calls` bound is
+/// the asked pace; a provider's own throttle enforces a lower one by itself, so this is what
+/// the estimate, the items kept in flight and the user's notes go by.)
+fn pace_of(engine: &Engine, args: &BatchArgs, variations: bool) -> pace::Pace {
+    let try_on = engine.provider();
+    let mut providers = Vec::new();
+    if let Some(limits) = try_on.request_limits() {
+        providers.push(pace::ProviderLimits {
+            name: try_on.name(),
+            section: "provider_settings",
+            limits,
+        });
+    }
+    if variations
+        && let Some(style) = engine.style_provider()
+        && let Some(limits) = style.request_limits()
+    {
+        providers.push(pace::ProviderLimits {
+            name: style.name(),
+            section: "style_provider_settings",
+            limits,
+        });
+    }
+    pace::pace(usize::from(args.concurrency), args.rpm, &providers)
+}
+
 fn print_dry_run(
     manifest: &manifest::Manifest,
     estimate: &estimate::Estimate,
+    pace: &pace::Pace,
     to_run: &[&Item],
     provider: &str,
     args: &BatchArgs,
 ) {
     let labels: Vec<String> = to_run.iter().map(|item| item.label(manifest)).collect();
     if args.output.json {
-        progress::event(
-            &json!({ "event": "dry_run", "provider": provider, "estimate": estimate, "items": labels }),
-        );
+        progress::event(&json!({
+            "event": "dry_run",
+            "provider": provider,
+            "estimate": estimate,
+            "concurrency": pace.concurrency,
+            "rpm": pace.rpm,
+            "pace_lowered_by": pace.lowered_by,
+            "items": labels,
+        }));
         return;
     }
     let e = estimate;
@@ -221,11 +260,14 @@ fn print_dry_run(
     println!(
         "  estimated time:             {} (concurrency {}{})",
         human_duration(e.seconds),
-        args.concurrency,
-        args.rpm
+        pace.concurrency,
+        pace.rpm
             .map(|r| format!(", {r} calls/min"))
             .unwrap_or_default()
     );
+    for line in &pace.lowered_by {
+        println!("  note: {line}");
+    }
     let shown = 20;
     for label in labels.iter().take(shown) {
         println!("  would generate {label}");

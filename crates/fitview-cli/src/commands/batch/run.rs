@@ -463,27 +463,24 @@ mod tests {
         assert!(items.len() > 10);
         let mock =
             Arc::new(MockProvider::new().with_faults(std::iter::repeat_n(Fault::Auth, 1000)));
-        let engine = engine_for(&mock, 2);
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
-        let settings = small_images(dir.path(), 2);
         let refs: Vec<&Item> = items.iter().collect();
-        let progress = Arc::new(Progress::start(Mode::Lines, refs.len(), 0));
-        let stop = StopFlag::default();
-        let outcome = run(
-            &engine, &manifest, &refs, &settings, &journal, &progress, &stop,
-        )
-        .await
-        .unwrap();
+        let TestRun {
+            outcome,
+            journal,
+            stop,
+            dir: _dir,
+        } = run_against(&mock, 2, &manifest, &refs).await;
         assert!(stop.is_stopped() && !outcome.interrupted);
         let (reason, error) = outcome.stopped.expect("the batch stops");
         assert_eq!(error.code(), "auth");
         assert!(reason.contains("rejected the credentials"), "{reason}");
         // Only the items already in flight when the first refusal came back were tried: those
-        // with the provider and at most as many waiting for a call slot.
-        assert!(mock.calls() <= 4, "{} provider calls", mock.calls());
+        // with the provider and those prepared, waiting for a call slot.
+        let in_flight = items_in_flight(2);
+        assert_eq!(in_flight, 3);
+        assert!(mock.calls() as usize <= in_flight, "{} calls", mock.calls());
         assert!(mock.most_in_flight() <= 2);
-        assert!(outcome.records.len() <= 4);
+        assert!(outcome.records.len() <= in_flight);
         assert!(
             outcome
                 .records
@@ -494,17 +491,47 @@ mod tests {
         assert_eq!(journaled.latest.len(), outcome.records.len());
     }
 
-    /// An engine calling `mock`, as a batch at `concurrency` builds it.
-    fn engine_for(mock: &Arc<MockProvider>, concurrency: usize) -> Engine {
+    /// What a test run left: its outcome, its journal and output directory, its stop flag.
+    struct TestRun {
+        outcome: RunOutcome,
+        journal: Journal,
+        dir: tempfile::TempDir,
+        stop: StopFlag,
+    }
+
+    /// Runs `items` against `mock` at `concurrency` (the engine built as `fitview batch` builds
+    /// it), into a fresh directory.
+    async fn run_against(
+        mock: &Arc<MockProvider>,
+        concurrency: usize,
+        manifest: &Arc<Manifest>,
+        items: &[&Item],
+    ) -> TestRun {
         let config = EngineConfig {
             provider_calls: Some(provider_calls(concurrency, None)),
             ..EngineConfig::default()
         };
-        Engine::builder()
+        let engine = Engine::builder()
             .config(config)
             .shared_provider(mock.clone())
             .build()
-            .unwrap()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
+        let progress = Arc::new(Progress::start(Mode::Lines, items.len(), 0));
+        let stop = StopFlag::default();
+        let settings = small_images(dir.path(), concurrency);
+        let outcome = run(
+            &engine, manifest, items, &settings, &journal, &progress, &stop,
+        )
+        .await
+        .unwrap();
+        TestRun {
+            outcome,
+            journal,
+            dir,
+            stop,
+        }
     }
 
     /// Settings writing 64-pixel images without thumbnails into `out`.
@@ -528,21 +555,7 @@ mod tests {
         let refs: Vec<&Item> = items.iter().take(9).collect();
         assert_eq!(refs.len(), 9);
         let mock = Arc::new(MockProvider::new().with_latency(Duration::from_millis(500)));
-        let engine = engine_for(&mock, 3);
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
-        let progress = Arc::new(Progress::start(Mode::Lines, refs.len(), 0));
-        let outcome = run(
-            &engine,
-            &manifest,
-            &refs,
-            &small_images(dir.path(), 3),
-            &journal,
-            &progress,
-            &StopFlag::default(),
-        )
-        .await
-        .unwrap();
+        let outcome = run_against(&mock, 3, &manifest, &refs).await.outcome;
         assert_eq!(outcome.records.len(), 9);
         assert!(outcome.records.values().all(|r| r.outcome == Outcome::Done));
         assert_eq!(mock.calls(), 9);
@@ -560,22 +573,12 @@ mod tests {
         // Every answer is blank, also the one more the engine asks for with a new seed.
         let calls = 2 * refs.len();
         let mock = Arc::new(MockProvider::new().with_faults(vec![Fault::Blank; calls]));
-        let engine = engine_for(&mock, 1);
-        let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::open(&dir.path().join(journal::FILE_NAME)).unwrap();
-        let progress = Arc::new(Progress::start(Mode::Lines, refs.len(), 0));
-        let stop = StopFlag::default();
-        let outcome = run(
-            &engine,
-            &manifest,
-            &refs,
-            &small_images(dir.path(), 1),
-            &journal,
-            &progress,
-            &stop,
-        )
-        .await
-        .unwrap();
+        let TestRun {
+            outcome,
+            journal,
+            dir,
+            stop: _,
+        } = run_against(&mock, 1, &manifest, &refs).await;
         assert!(
             outcome.stopped.is_none(),
             "a flagged image does not stop the batch"

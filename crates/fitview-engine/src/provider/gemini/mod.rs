@@ -231,6 +231,10 @@ impl TryOnProvider for NanoBananaProvider {
         PROMPT_VERSION
     }
 
+    fn request_limits(&self) -> Option<ThrottleConfig> {
+        Some(self.config.throttle)
+    }
+
     fn capabilities(&self) -> Capabilities {
         let fast = models::info(&self.config.fast_model);
         let quality = models::info(&self.config.quality_model);

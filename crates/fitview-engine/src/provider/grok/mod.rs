@@ -237,6 +237,10 @@ impl StyleProvider for GrokProvider {
         PROMPT_VERSION
     }
 
+    fn request_limits(&self) -> Option<ThrottleConfig> {
+        Some(self.config.throttle)
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             categories: GarmentCategory::ALL.to_vec(),
