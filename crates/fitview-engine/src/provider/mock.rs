@@ -108,41 +108,34 @@ impl MockProvider {
             .and_then(|mut queue| queue.pop_front());
         let _in_flight = InFlight::enter(self);
         let answered_at = tokio::time::Instant::now() + self.latency;
-        let blank = match fault {
-            None => false,
-            Some(Fault::Blank) => true,
+        let blank = matches!(fault, Some(Fault::Blank));
+        let error = match fault {
+            None | Some(Fault::Blank) => None,
             Some(Fault::Hang) => std::future::pending().await,
-            Some(fault) => {
-                tokio::time::sleep_until(answered_at).await;
-                return Err(self.error_for(fault));
-            }
+            Some(Fault::RateLimited(retry_after)) => Some(Error::RateLimited { retry_after }),
+            Some(Fault::Timeout) => Some(Error::Timeout {
+                after: self.latency,
+            }),
+            Some(Fault::Refusal(reason)) => Some(Error::ContentPolicy { reason }),
+            Some(Fault::ServerError) => Some(Error::Unavailable {
+                detail: "HTTP 500 from mock".to_owned(),
+            }),
+            Some(Fault::Auth) => Some(Error::Auth {
+                detail: "mock rejects the key".to_owned(),
+            }),
+            Some(Fault::Malformed) => Some(Error::MalformedResponse {
+                detail: "mock returned no image part".to_owned(),
+            }),
         };
+        if let Some(error) = error {
+            tokio::time::sleep_until(answered_at).await;
+            return Err(error);
+        }
         let (images, ()) = tokio::join!(
             tokio::task::spawn_blocking(move || make(blank)),
             tokio::time::sleep_until(answered_at)
         );
         images?
-    }
-
-    /// The error a fault stands for ([`Fault::Blank`] and [`Fault::Hang`] have none).
-    fn error_for(&self, fault: Fault) -> Error {
-        match fault {
-            Fault::RateLimited(retry_after) => Error::RateLimited { retry_after },
-            Fault::Timeout => Error::Timeout {
-                after: self.latency,
-            },
-            Fault::Refusal(reason) => Error::ContentPolicy { reason },
-            Fault::ServerError => Error::Unavailable {
-                detail: "HTTP 500 from mock".to_owned(),
-            },
-            Fault::Auth => Error::Auth {
-                detail: "mock rejects the key".to_owned(),
-            },
-            Fault::Malformed => Error::MalformedResponse {
-                detail: "mock returned no image part".to_owned(),
-            },
-            Fault::Blank | Fault::Hang => Error::internal("the mock's fault has no error"),
-        }
     }
 
     fn capabilities_all() -> Capabilities {
