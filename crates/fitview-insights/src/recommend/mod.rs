@@ -4,5 +4,6 @@
 //! reasons, try-ons and cart adds); the server maps its stored events onto them, builds the
 //! models in the background and answers queries from the built models.
 
+pub mod next;
 pub mod shop;
 pub mod size;
