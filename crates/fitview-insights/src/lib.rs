@@ -5,5 +5,5 @@
 //! - [`recommend`]: the size a shopper should buy (size chart, how the article really fits, what
 //!   the shopper kept and returned) and what to try on next (content and co-occurrence).
 //! - [`simulate`]: a shop with a hidden truth, and the evaluation of the recommenders against it.
-
 pub mod recommend;
+pub mod simulate;
