@@ -30,6 +30,9 @@ pub struct SizeScores {
     pub within_one: f64,
     /// Mean probability of a return as too small or too big.
     pub fit_return_rate: f64,
+    /// The same had every shopper bought the best size (what no recommender can beat: some
+    /// shoppers fall between sizes).
+    pub best_fit_return_rate: f64,
 }
 
 /// How well "what next" ranked.
@@ -57,7 +60,8 @@ pub fn evaluate_sizes(shop: &SimulatedShop, layers: Option<Layers>) -> SizeScore
         };
         SizeModel::build(shop.scale.clone(), &shop.products, &shop.purchases, &params)
     });
-    let (mut purchases, mut answered, mut exact, mut within_one, mut returns) = (0, 0, 0, 0, 0.0);
+    let (mut purchases, mut answered, mut exact, mut within_one) = (0, 0, 0, 0);
+    let (mut returns, mut best_returns) = (0.0, 0.0);
     for session in &shop.held_out {
         let Some(truth) = shop.shoppers.get(session.shopper.0 as usize) else {
             continue;
@@ -80,6 +84,7 @@ pub fn evaluate_sizes(shop: &SimulatedShop, layers: Option<Layers>) -> SizeScore
             exact += usize::from(size == best);
             within_one += usize::from(size.0.abs_diff(best.0) <= 1);
             returns += shop.fit_return_probability(session.shopper, product, size);
+            best_returns += shop.fit_return_probability(session.shopper, product, best);
         }
     }
     let share = |n: usize| n as f64 / purchases.max(1) as f64;
@@ -89,6 +94,7 @@ pub fn evaluate_sizes(shop: &SimulatedShop, layers: Option<Layers>) -> SizeScore
         exact: share(exact),
         within_one: share(within_one),
         fit_return_rate: returns / purchases.max(1) as f64,
+        best_fit_return_rate: best_returns / purchases.max(1) as f64,
     }
 }
 

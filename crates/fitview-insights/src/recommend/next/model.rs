@@ -40,7 +40,7 @@ impl Default for NextParams {
     fn default() -> Self {
         Self {
             bm25: Bm25::default(),
-            collaborative_weight: 0.7,
+            collaborative_weight: 0.9,
             half_life_secs: 14 * 24 * 3600,
             off_size_factor: 0.5,
         }
