@@ -199,12 +199,30 @@ mod tests {
     fn all_size_layers_beat_the_chart_alone_by_a_clear_margin() {
         let shop = shop();
         let chart = evaluate_sizes(&shop, Some(Layers::CHART_ONLY));
+        let article = evaluate_sizes(
+            &shop,
+            Some(Layers {
+                shopper: false,
+                ..Layers::ALL
+            }),
+        );
         let all = evaluate_sizes(&shop, Some(Layers::ALL));
         let own = evaluate_sizes(&shop, None);
-        println!("own pick {own:?}\nchart only {chart:?}\nall layers {all:?}");
+        println!(
+            "own pick {own:?}\nchart only {chart:?}\nchart + article {article:?}\nall layers {all:?}"
+        );
         assert!(all.purchases > 300);
         assert!(all.exact > chart.exact + 0.1, "{all:?} vs {chart:?}");
         assert!(all.within_one >= chart.within_one);
+        // The article layer alone corrects the chart for products that run small or large.
+        assert!(
+            article.exact > chart.exact + 0.04,
+            "{article:?} vs {chart:?}"
+        );
+        assert!(
+            article.fit_return_rate < chart.fit_return_rate,
+            "{article:?} vs {chart:?}"
+        );
         assert!(
             all.fit_return_rate < 0.75 * chart.fit_return_rate,
             "{all:?} vs {chart:?}"
