@@ -14,10 +14,12 @@ mod beta;
 mod chart;
 pub mod chart_fit;
 pub mod latent_sizes;
+mod measurements;
 mod scale;
 
 pub use advice::{
     Basis, Layers, SizeAdvice, SizeError, SizeModel, SizeOption, SizeParams, SizeQuery,
 };
 pub use chart::{ChartError, ChartSize, Measurement, Measurements, SizeChart};
+pub use measurements::{MeasurementsError, measurements_from_json};
 pub use scale::{ScaleError, SizeScale};
