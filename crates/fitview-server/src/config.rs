@@ -23,6 +23,15 @@ pub struct ServerLimits {
     pub workers: usize,
     /// Largest page of a listing.
     pub max_page_size: u32,
+    /// A connection must send a request's whole header within this, counted from when it opens
+    /// or its previous answer went out; an idle or slow connection is closed after it.
+    pub header_read_timeout: Duration,
+    /// Connections open at once from one client IP; more are closed as they arrive.
+    pub max_connections_per_ip: usize,
+    /// Password hashes (Argon2id, 19 MiB each) computed at once; the bound of their memory.
+    pub password_hashes: usize,
+    /// Longest a login or registration waits for a password hash slot before a 503.
+    pub password_queue_timeout: Duration,
 }
 
 impl Default for ServerLimits {
@@ -35,6 +44,12 @@ impl Default for ServerLimits {
             queue_capacity: 64,
             workers: 2,
             max_page_size: 100,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 64,
+            password_hashes: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
+            password_queue_timeout: Duration::from_secs(3),
         }
     }
 }
@@ -42,8 +57,11 @@ impl Default for ServerLimits {
 /// Rate limits, in events per minute per key.
 #[derive(Debug, Clone)]
 pub struct RateLimits {
-    /// Login attempts per minute per client IP and account.
+    /// Login attempts per minute per account (whichever identifier is typed; for an unknown
+    /// identifier, per identifier).
     pub login_per_minute: u32,
+    /// Login attempts per minute per client IP, whatever the accounts.
+    pub login_per_ip_per_minute: u32,
     /// Try-on requests per minute per user.
     pub tryon_per_minute: u32,
     /// Registrations per minute per client IP.
@@ -54,6 +72,7 @@ impl Default for RateLimits {
     fn default() -> Self {
         Self {
             login_per_minute: 5,
+            login_per_ip_per_minute: 30,
             tryon_per_minute: 10,
             register_per_minute: 10,
         }
@@ -165,11 +184,13 @@ impl ServerConfig {
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),
-            None => format!(
-                "sqlite://{}?mode=rwc",
-                self.data_dir.join("fitview.db").display()
-            ),
+            None => format!("sqlite://{}?mode=rwc", self.default_database().display()),
         }
+    }
+
+    /// The SQLite file used when no database URL is configured.
+    pub fn default_database(&self) -> PathBuf {
+        self.data_dir.join("fitview.db")
     }
 }
 
@@ -204,9 +225,18 @@ pub struct ServeArgs {
     /// Try-on requests per minute per user.
     #[arg(long, env = "FITVIEW_TRYON_PER_MINUTE")]
     pub tryon_per_minute: Option<u32>,
-    /// Login attempts per minute per client IP and account.
+    /// Login attempts per minute per account.
     #[arg(long, env = "FITVIEW_LOGIN_PER_MINUTE")]
     pub login_per_minute: Option<u32>,
+    /// Login attempts per minute per client IP, whatever the accounts.
+    #[arg(long, env = "FITVIEW_LOGIN_PER_IP_PER_MINUTE")]
+    pub login_per_ip_per_minute: Option<u32>,
+    /// Registrations per minute per client IP.
+    #[arg(long, env = "FITVIEW_REGISTER_PER_MINUTE")]
+    pub register_per_minute: Option<u32>,
+    /// Password hashes computed at once (19 MiB each; default: the cores, at most 8).
+    #[arg(long, env = "FITVIEW_PASSWORD_HASHES")]
+    pub password_hashes: Option<usize>,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key); plain HTTP without.
     #[arg(
         long,
@@ -257,6 +287,15 @@ impl ServeArgs {
         }
         if let Some(n) = self.login_per_minute {
             config.rate_limits.login_per_minute = n;
+        }
+        if let Some(n) = self.login_per_ip_per_minute {
+            config.rate_limits.login_per_ip_per_minute = n;
+        }
+        if let Some(n) = self.register_per_minute {
+            config.rate_limits.register_per_minute = n;
+        }
+        if let Some(n) = self.password_hashes {
+            config.limits.password_hashes = n;
         }
         if let (Some(cert), Some(key)) = (self.tls_cert, self.tls_key) {
             config.tls = Some(TlsFiles { cert, key });

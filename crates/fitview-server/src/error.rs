@@ -64,6 +64,12 @@ pub enum ApiError {
     /// The server is shutting down or a dependency is not ready.
     #[error("the service is unavailable")]
     Unavailable,
+    /// Too much work of this kind is waiting (e.g. password checks); retry after the given time.
+    #[error("the server is busy, try again shortly")]
+    Busy {
+        /// When a retry is likely to succeed.
+        retry_after: Duration,
+    },
     /// An error from the engine, mapped by its kind.
     #[error(transparent)]
     Engine(#[from] fitview_engine::Error),
@@ -108,7 +114,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::QueueFull { .. } | ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::QueueFull { .. } | ApiError::Unavailable | ApiError::Busy { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Engine(e) => match e {
                 E::InvalidInput { .. } | E::ContentPolicy { .. } | E::NotSupported { .. } => {
                     StatusCode::UNPROCESSABLE_ENTITY
@@ -144,6 +152,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::QueueFull { .. } => "queue_full",
             ApiError::Unavailable => "unavailable",
+            ApiError::Busy { .. } => "busy",
             ApiError::Engine(e) => e.code(),
             ApiError::Database(_) | ApiError::Io(_) | ApiError::Internal(_) => "internal",
         }
@@ -177,9 +186,9 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::RateLimited { retry_after } | ApiError::QueueFull { retry_after } => {
-                Some(*retry_after)
-            }
+            ApiError::RateLimited { retry_after }
+            | ApiError::QueueFull { retry_after }
+            | ApiError::Busy { retry_after } => Some(*retry_after),
             ApiError::Engine(e) => e.retry_after(),
             _ => None,
         }

@@ -87,6 +87,30 @@ impl Files {
         Ok(file)
     }
 
+    /// Stores an uploaded photo, then writes its record with `record(file name)`; when the
+    /// record cannot be written (an error, e.g. its owner deleted meanwhile) the photo is removed
+    /// again, so no photo outlives a failed upload.
+    pub async fn save_with_record<T, Fut>(
+        &self,
+        kind: UploadKind,
+        owner_id: &str,
+        format: SourceFormat,
+        bytes: &[u8],
+        record: impl FnOnce(String) -> Fut,
+    ) -> ApiResult<T>
+    where
+        Fut: std::future::Future<Output = ApiResult<T>>,
+    {
+        let file = self.save_upload(kind, owner_id, format, bytes).await?;
+        match record(file.clone()).await {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                self.remove_upload(kind, &file).await;
+                Err(error)
+            }
+        }
+    }
+
     /// Reads an uploaded photo.
     pub async fn read_upload(&self, kind: UploadKind, file: &str) -> ApiResult<bytes::Bytes> {
         if !is_safe_name(file) {
@@ -111,6 +135,31 @@ impl Files {
             Err(error) => tracing::warn!(%error, "cannot delete an upload"),
         }
     }
+}
+
+/// Makes the data directory private to the server's user (0700: its uploads, results and
+/// database with it), and the default SQLite database file 0600 before SQLite opens it (SQLite
+/// gives its `-wal` and `-shm` files the database file's mode).
+pub fn make_private(
+    data_dir: &std::path::Path,
+    sqlite_file: Option<&std::path::Path>,
+) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700))?;
+        if let Some(file) = sqlite_file {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(file)?;
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (data_dir, sqlite_file);
+    Ok(())
 }
 
 /// `uploads/<kind>/<file>`

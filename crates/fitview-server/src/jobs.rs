@@ -141,8 +141,17 @@ async fn worker(state: AppState, receiver: Receiver) {
 
 /// Runs a try-on through the engine, counting the call (and its failure) in the metrics.
 pub async fn try_on_counted(state: &AppState, request: TryOnRequest) -> ApiResult<TryOnResult> {
+    try_on_counted_by(state, &state.engine, request).await
+}
+
+/// [`try_on_counted`] with another engine than the server's (e.g. [`AppState::ephemeral`]).
+pub async fn try_on_counted_by(
+    state: &AppState,
+    engine: &fitview_engine::Engine,
+    request: TryOnRequest,
+) -> ApiResult<TryOnResult> {
     state.metrics.provider_calls.fetch_add(1, Ordering::Relaxed);
-    state.engine.try_on(request).await.map_err(|error| {
+    engine.try_on(request).await.map_err(|error| {
         state
             .metrics
             .provider_failures

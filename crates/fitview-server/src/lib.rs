@@ -22,6 +22,7 @@
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod connections;
 pub mod db;
 pub mod error;
 pub mod extract;
@@ -35,6 +36,7 @@ pub mod routes;
 pub mod secret;
 mod server;
 pub mod state;
+pub mod text;
 pub mod tls;
 
 pub use config::{ServeArgs, ServerConfig, TlsFiles};

@@ -1,14 +1,28 @@
 //! Running the app on a socket, over plain HTTP or HTTPS, with graceful shutdown that finishes
 //! accepted try-ons.
+//!
+//! Connections are HTTP/1.1 served by hyper with a header-read timeout
+//! ([`ServerLimits::header_read_timeout`](crate::config::ServerLimits)): a client that never
+//! finishes its headers, or connects and sends nothing, or keeps an idle connection, is closed
+//! after it. At most [`ServerLimits::max_connections_per_ip`](crate::config::ServerLimits)
+//! connections are open at once from one IP ([`crate::connections`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::serve::{Listener, ListenerExt};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
 
 use crate::config::ServerConfig;
+use crate::connections::PerIpConnections;
 use crate::state::{AppState, StartError};
 use crate::tls::TlsListener;
 
@@ -19,13 +33,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     // Small responses go out at once instead of waiting for Nagle's algorithm.
     let listener = listener.tap_io(|tcp| set_nodelay(tcp));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
-    drain(&state, served).await
+    serve_connections(listener, &state, shutdown).await;
+    drain(&state).await;
+    Ok(())
 }
 
 /// Like [`serve`], over HTTPS: every connection is a TLS session made with `tls` (see
@@ -36,12 +48,68 @@ pub async fn serve_tls(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = crate::app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let listener = TlsListener::new(listener, tls)?.tap_io(|tls| set_nodelay(tls.get_ref().0));
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
-    drain(&state, served).await
+    serve_connections(listener, &state, shutdown).await;
+    drain(&state).await;
+    Ok(())
+}
+
+/// Accepts connections until `shutdown`, then asks each to finish its request and waits for
+/// them all.
+async fn serve_connections<L>(
+    mut listener: L,
+    state: &AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) where
+    L: Listener<Addr = SocketAddr>,
+{
+    let app = crate::app(state.clone());
+    let limits = &state.config.limits;
+    let per_ip = PerIpConnections::new(limits.max_connections_per_ip);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    // `stop` tells the connections to finish; `open` is held by every connection.
+    let (stop, stopping) = watch::channel(());
+    let (open, open_held) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let (io, addr) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let Some(claim) = per_ip.claim(addr.ip()) else {
+            tracing::debug!(ip = %addr.ip(), "too many connections from this IP; closed");
+            continue;
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(Body::new);
+            request.extensions_mut().insert(ConnectInfo(addr));
+            app.clone().oneshot(request)
+        });
+        let connection = http.serve_connection(TokioIo::new(io), service);
+        let mut stopping = stopping.clone();
+        let held = open_held.clone();
+        tokio::spawn(async move {
+            let mut connection = pin!(connection);
+            let served = tokio::select! {
+                served = connection.as_mut() => served,
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(error) = served {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+            drop((claim, held));
+        });
+    }
+    drop(listener);
+    let _ = stop.send(());
+    drop(open_held);
+    open.closed().await;
 }
 
 fn set_nodelay(tcp: &tokio::net::TcpStream) {
@@ -51,13 +119,12 @@ fn set_nodelay(tcp: &tokio::net::TcpStream) {
 }
 
 /// After the listener has stopped: waits for the accepted try-ons.
-async fn drain(state: &AppState, served: std::io::Result<()>) -> std::io::Result<()> {
+async fn drain(state: &AppState) {
     tracing::info!(
         queued = state.jobs.depth(),
         "shutting down: finishing accepted try-ons"
     );
     state.shutdown().await;
-    served
 }
 
 /// Builds the state from `config`, binds `config.addr` and serves (HTTPS when `config.tls` is

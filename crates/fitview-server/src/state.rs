@@ -7,6 +7,7 @@ use std::sync::Arc;
 use fitview_engine::{Engine, EngineBuilder, ResultStore, StoreConfig};
 use sqlx::AnyPool;
 
+use crate::auth::account_check::AccountCheck;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{Role, password};
 use crate::cache::ResultCache;
@@ -56,14 +57,23 @@ pub struct Inner {
     pub db: AnyPool,
     /// The try-on engine.
     pub engine: Engine,
+    /// The engine of try-ons of uploaded photos (`POST /tryon/upload`): the same provider with
+    /// no cache layer and no store, so nothing made from a shopper's photo outlives the request.
+    pub ephemeral: Engine,
     /// Uploaded photos.
     pub files: Files,
     /// Result and variation images (the engine's result store).
     pub results: ResultImages,
     /// Access token keys.
     pub jwt: JwtKeys,
-    /// Login attempts per IP and account.
+    /// Login attempts per account.
     pub login_limiter: Limiter,
+    /// Login attempts per client IP.
+    pub login_ip_limiter: Limiter,
+    /// Password hashing, bounded.
+    pub passwords: password::Hashing,
+    /// The accounts behind access tokens, checked on every authenticated request.
+    pub accounts: AccountCheck,
     /// Registrations per IP.
     pub register_limiter: Limiter,
     /// Try-ons per user.
@@ -102,6 +112,11 @@ impl AppState {
         engine: EngineBuilder,
     ) -> Result<Self, StartError> {
         tokio::fs::create_dir_all(&config.data_dir).await?;
+        let sqlite_file = config
+            .database_url
+            .is_none()
+            .then(|| config.default_database());
+        crate::files::make_private(&config.data_dir, sqlite_file.as_deref())?;
         let secret = match &config.jwt_secret {
             Some(secret) => secret.as_bytes().to_vec(),
             None => {
@@ -120,6 +135,7 @@ impl AppState {
         let store = open_store(&config)?;
         let files = Files::new(store.objects().clone());
         let engine = engine.store(store.clone()).build()?;
+        let ephemeral = ephemeral_engine(&engine)?;
         let metrics = Metrics::default();
         let limiters = Limiters::new(&config, &metrics)?;
         let db = db::connect(&config.database_url()).await?;
@@ -127,6 +143,12 @@ impl AppState {
             inner: Arc::new(Inner {
                 jwt: JwtKeys::new(&secret, &config.tokens),
                 login_limiter: limiters.login,
+                login_ip_limiter: limiters.login_ip,
+                accounts: AccountCheck::default(),
+                passwords: password::Hashing::new(
+                    config.limits.password_hashes,
+                    config.limits.password_queue_timeout,
+                ),
                 register_limiter: limiters.register,
                 tryon_limiter: limiters.tryon,
                 metrics,
@@ -137,6 +159,7 @@ impl AppState {
                 files,
                 db,
                 engine,
+                ephemeral,
                 config,
             }),
         };
@@ -164,9 +187,24 @@ fn open_store(config: &ServerConfig) -> Result<ResultStore, StartError> {
         .ok_or_else(|| StartError::Config("no result store configured".to_owned()))
 }
 
-/// The three limits, in Redis when the configuration names one, else in memory.
+/// An engine like `engine` (its provider and settings) that keeps nothing: no result store, no
+/// shared cache, no results or prepared inputs in memory.
+fn ephemeral_engine(engine: &Engine) -> Result<Engine, StartError> {
+    let mut config = engine.config().clone();
+    config.store = StoreConfig::default();
+    config.cache.redis_url = None;
+    config.cache.memory_bytes = 0;
+    config.cache.inputs_bytes = 0;
+    Ok(Engine::builder()
+        .config(config)
+        .shared_provider(engine.provider().clone())
+        .build()?)
+}
+
+/// The four limits, in Redis when the configuration names one, else in memory.
 struct Limiters {
     login: Limiter,
+    login_ip: Limiter,
     register: Limiter,
     tryon: Limiter,
 }
@@ -176,10 +214,11 @@ impl Limiters {
         let limits = &config.rate_limits;
         let rates = [
             ("login", limits.login_per_minute),
+            ("login-ip", limits.login_per_ip_per_minute),
             ("register", limits.register_per_minute),
             ("tryon", limits.tryon_per_minute),
         ];
-        let [login, register, tryon] = match config.redis_url() {
+        let [login, login_ip, register, tryon] = match config.redis_url() {
             Some(url) => {
                 let redis = RedisLimits::new(
                     url,
@@ -193,6 +232,7 @@ impl Limiters {
         };
         Ok(Self {
             login,
+            login_ip,
             register,
             tryon,
         })
@@ -200,7 +240,7 @@ impl Limiters {
 }
 
 async fn ensure_admin(state: &AppState, email: &str, password: &str) -> Result<(), StartError> {
-    let email = email.trim().to_lowercase();
+    let email = crate::auth::identifier::email(email)?;
     if db::users::find_by_login(&state.db, Some(&email), None)
         .await?
         .is_some()
@@ -212,7 +252,7 @@ async fn ensure_admin(state: &AppState, email: &str, password: &str) -> Result<(
         id: db::new_id(),
         email: Some(email),
         phone: None,
-        password_hash: password::hash(password.to_owned()).await?,
+        password_hash: state.passwords.hash(password.to_owned()).await?,
         role: Role::Admin.as_str().to_owned(),
         display_name: Some("Administrator".to_owned()),
         disabled: 0,

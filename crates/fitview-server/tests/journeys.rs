@@ -243,6 +243,17 @@ async fn customer_journey(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // One feedback per try-on: a second is refused, however often it is sent.
+    for _ in 0..3 {
+        let (status, body) = server
+            .post(
+                &format!("/api/v1/tryon/{job_id}/feedback"),
+                Some(&token),
+                json!({"rating": 1, "comment": "changed my mind"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    }
 
     let (status, history) = server.get("/api/v1/tryon/history", &token).await;
     assert_eq!(status, StatusCode::OK);
@@ -337,8 +348,14 @@ async fn deleting_a_retailer_erases_the_results_of_its_photos(db: Db) {
         .unwrap()
         .to_owned();
     server.fetch_image(&url).await;
+    let job_id = job["job_id"].as_str().unwrap();
+    let variations = format!("/api/v1/tryon/{job_id}/variations");
+    let (status, variation) = server
+        .post(&variations, Some(&customer), json!({"style": "casual"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{variation}");
     let store = server.state.results.store();
-    assert_eq!(store.keys().await.unwrap().len(), 1);
+    assert_eq!(store.keys().await.unwrap().len(), 2);
 
     let (status, _) = server
         .call(Method::DELETE, "/api/v1/me", Some(&retailer), None)
@@ -352,6 +369,109 @@ async fn deleting_a_retailer_erases_the_results_of_its_photos(db: Db) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // No record of the erased results is left to answer from.
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tryon_results")
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    let (status, again) = server
+        .post(&variations, Some(&customer), json!({"style": "casual"}))
+        .await;
+    assert_ne!(status, StatusCode::OK, "{again}");
+}
+
+/// Does any file of `dir` hold any of `needles`? The files and needles found.
+fn files_holding(dir: &std::path::Path, needles: &[&str]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for needle in needles {
+            if bytes
+                .windows(needle.len())
+                .any(|window| window == needle.as_bytes())
+            {
+                found.push((path.display().to_string(), (*needle).to_owned()));
+            }
+        }
+    }
+    found
+}
+
+async fn an_erased_account_leaves_no_bytes_in_the_database_files(db: Db) {
+    let sqlite = matches!(db, Db::Sqlite);
+    let server = start(db, |_| {}).await;
+    let (_, model, product) = server.catalog().await;
+    let email = common::email("erased");
+    let name = format!("Erased Person {}", uuid::Uuid::new_v4().simple());
+    let comment = format!("a private remark {}", uuid::Uuid::new_v4().simple());
+    let (status, account) = server
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": email, "password": "a good password", "display_name": name}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{account}");
+    let token = account["access_token"].as_str().unwrap();
+    let (status, job) = server
+        .post(
+            "/api/v1/tryon",
+            Some(token),
+            json!({"model_id": model, "product_id": product, "wait_ms": 30000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let job_id = job["job_id"].as_str().unwrap();
+    let (status, body) = server
+        .post(
+            &format!("/api/v1/tryon/{job_id}/feedback"),
+            Some(token),
+            json!({"rating": 4, "comment": comment}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE email = $1")
+        .bind(email.clone())
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
+    let needles = [
+        email.as_str(),
+        name.as_str(),
+        comment.as_str(),
+        hash.as_str(),
+    ];
+    let dir = server.state.config.data_dir.clone();
+    if sqlite {
+        assert!(
+            !files_holding(&dir, &needles).is_empty(),
+            "the check sees the data"
+        );
+    }
+
+    let (status, _) = server
+        .call(Method::DELETE, "/api/v1/me", Some(token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (rows,): (i64,) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM users WHERE email = $1) + \
+                (SELECT COUNT(*) FROM feedback WHERE comment = $2)",
+    )
+    .bind(email.clone())
+    .bind(comment.clone())
+    .fetch_one(&server.state.db)
+    .await
+    .unwrap();
+    assert_eq!(rows, 0);
+    if sqlite {
+        let found = files_holding(&dir, &needles);
+        assert!(found.is_empty(), "{found:?}");
+    }
 }
 
 common::on_both_databases!(
@@ -359,4 +479,5 @@ common::on_both_databases!(
     customer_journey,
     tokens_refresh_once_and_logout_revokes,
     deleting_a_retailer_erases_the_results_of_its_photos,
+    an_erased_account_leaves_no_bytes_in_the_database_files,
 );

@@ -43,6 +43,322 @@ async fn the_sixth_login_in_a_minute_is_refused_with_retry_after(db: Db) {
     assert_rate_limited(response, 60).await;
 }
 
+async fn logins_are_limited_per_ip_across_accounts(db: Db) {
+    let server = start(db, |c| c.rate_limits.login_per_ip_per_minute = 10).await;
+    // Ten distinct unknown accounts, then the eleventh is refused whatever the account.
+    for attempt in 1..=10 {
+        let (status, body) = server.login(&common::email("sprayed"), "Summer2026!").await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}: {body}"
+        );
+    }
+    let response = server
+        .client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": common::email("sprayed"), "password": "Summer2026!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_rate_limited(response, 60).await;
+}
+
+async fn an_accounts_login_budget_is_shared_by_its_email_and_phone(db: Db) {
+    let server = start(db, |c| c.rate_limits.login_per_ip_per_minute = 1000).await;
+    let email = common::email("two-ids");
+    let phone = format!("+4479{:08}", rand_digits());
+    let (status, body) = server
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": email, "phone": phone, "password": "a good password"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let by_phone = |password: &str| json!({"phone": phone, "password": password});
+    for attempt in 1..=5 {
+        let (status, body) = if attempt % 2 == 0 {
+            server
+                .post("/api/v1/auth/login", None, by_phone("wrong password"))
+                .await
+        } else {
+            server.login(&email, "wrong password").await
+        };
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {attempt}: {body}"
+        );
+    }
+    for body in [
+        json!({"email": email, "password": "a good password"}),
+        by_phone("a good password"),
+    ] {
+        let response = server
+            .client
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_rate_limited(response, 60).await;
+    }
+}
+
+/// Eight random digits.
+fn rand_digits() -> u64 {
+    u64::from(uuid::Uuid::new_v4().as_fields().0) % 100_000_000
+}
+
+/// A `fitview-server` process on a port of its own, killed when dropped.
+struct ServerProcess {
+    child: std::process::Child,
+    base: String,
+}
+
+impl ServerProcess {
+    /// Starts the server binary on `db` with these extra flags; waits until it listens.
+    async fn start(db: &Db, data_dir: &std::path::Path, flags: &[&str]) -> Self {
+        use std::io::BufRead as _;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fitview-server"));
+        command
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(flags)
+            .env("FITVIEW_LOG", "info")
+            .env("FITVIEW_JWT_SECRET", common::SECRET)
+            .env_remove("FITVIEW_DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        if let Some(url) = db.server_url().await {
+            command.env("FITVIEW_DATABASE_URL", url);
+        }
+        let mut child = command.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        // Reads the log to its end, so that the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("listening")
+                    && let Some(at) = line.find("127.0.0.1:")
+                {
+                    let port: String = line[at + 10..]
+                        .chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect();
+                    let _ = addr_tx.send(format!("http://127.0.0.1:{port}"));
+                }
+            }
+        });
+        let base = tokio::task::spawn_blocking(move || {
+            addr_rx.recv_timeout(Duration::from_secs(120)).unwrap()
+        })
+        .await
+        .unwrap();
+        ServerProcess { child, base }
+    }
+
+    /// `(VmRSS, VmHWM)` of the process, in bytes.
+    fn memory(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let field = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+            let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+            kb * 1024
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A soak: rounds of 48 parallel logins for unknown accounts (each checks a 19 MiB Argon2 hash)
+/// leave the server's memory within its two hashing buffers of where it started.
+async fn login_floods_keep_the_servers_memory_bounded(db: Db) {
+    const MIB: u64 = 1024 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(
+        &db,
+        dir.path(),
+        &[
+            "--password-hashes",
+            "2",
+            "--login-per-minute",
+            "10000",
+            "--login-per-ip-per-minute",
+            "10000",
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let login = |email: String| {
+        let client = client.clone();
+        let url = format!("{}/api/v1/auth/login", server.base);
+        async move {
+            client
+                .post(url)
+                .json(&json!({"email": email, "password": "not the password"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The first login makes the dummy hash and the first buffer.
+    assert_eq!(
+        login(common::email("first")).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let (baseline, _) = server.memory();
+    for round in 0..3 {
+        let statuses =
+            futures::future::join_all((0..48).map(|_| login(common::email("flood")))).await;
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        assert!(
+            statuses
+                .iter()
+                .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::SERVICE_UNAVAILABLE),
+            "round {round}: {statuses:?}"
+        );
+        assert!(refused > 0, "round {round}: {statuses:?}");
+        let (rss, peak) = server.memory();
+        assert!(
+            peak < baseline + 2 * 19 * MIB + 48 * MIB,
+            "round {round}: peak {} MiB over a baseline of {} MiB (now {} MiB)",
+            peak / MIB,
+            baseline / MIB,
+            rss / MIB
+        );
+    }
+}
+
+/// Reads from `stream` until the server closes it; what it sent. Bounded so that a server that
+/// never closes fails the test instead of hanging it.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt as _;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the server kept the connection open");
+    received
+}
+
+async fn slow_and_idle_connections_are_closed(db: Db) {
+    use tokio::io::AsyncWriteExt as _;
+    let server = start(db, |c| {
+        c.limits.header_read_timeout = Duration::from_millis(300)
+    })
+    .await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // Connects and sends nothing.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Never finishes its headers.
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Asks once, then keeps the connection idle.
+    let mut kept = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    kept.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    for stream in [&mut idle, &mut slow] {
+        let received = read_until_closed(stream).await;
+        assert!(
+            !received.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&received)
+        );
+    }
+    let received = read_until_closed(&mut kept).await;
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+}
+
+async fn connections_per_ip_are_bounded(db: Db) {
+    use tokio::io::AsyncWriteExt as _;
+    let server = start(db, |c| c.limits.max_connections_per_ip = 2).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let health = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    // Two open connections (one request answered on each, kept alive) fill the IP's share.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut first = [0u8; 12];
+        tokio::io::AsyncReadExt::read_exact(&mut stream, &mut first)
+            .await
+            .unwrap();
+        assert_eq!(&first, b"HTTP/1.1 200");
+        held.push(stream);
+    }
+    // A third is closed without an answer.
+    let mut third = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = third.write_all(health).await;
+    let received = read_until_closed(&mut third).await;
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    // Once one closes, a new one is served.
+    drop(held.pop());
+    let mut answered = false;
+    for _ in 0..100 {
+        let mut next = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let _ = next.write_all(health).await;
+        if read_until_closed(&mut next)
+            .await
+            .starts_with(b"HTTP/1.1 200")
+        {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(answered, "a connection after one closed is served");
+}
+
+async fn data_files_are_private_to_the_server(db: Db) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sqlite = matches!(db, Db::Sqlite);
+    let server = start(db, |_| {}).await;
+    server.catalog().await;
+    let dir = &server.state.config.data_dir;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir), 0o700);
+    if sqlite {
+        for name in ["fitview.db", "fitview.db-wal", "fitview.db-shm"] {
+            assert_eq!(mode(&dir.join(name)), 0o600, "{name}");
+        }
+    }
+}
+
 async fn try_ons_are_rate_limited_per_user(db: Db) {
     let server = start(db, |c| c.rate_limits.tryon_per_minute = 3).await;
     let (token, model, product) = server.catalog().await;
@@ -92,20 +408,20 @@ async fn uploads_that_are_not_images_get_a_typed_error(db: Db) {
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["error"]["code"], "image_too_large");
-    // Over the upload limit: 413, or — when the server answers before the client has written the
-    // whole body — the connection closed under the client's write. Either way nothing is stored.
+    // Over the upload limit: 413 (the server reads the rest of the body before answering, so the
+    // client gets the answer and its connection stays usable), and nothing is stored.
     let (_, before) = server.get("/api/v1/models", &token).await;
-    let over = server
-        .try_upload_model(
-            &token,
-            vec![0u8; 3 * 1024 * 1024],
-            "big.jpg",
-            &[("name", "x")],
-        )
-        .await;
-    match over {
-        Ok((status, _)) => assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE),
-        Err(error) => assert!(error.is_request(), "{error}"),
+    for _ in 0..3 {
+        let (status, body) = server
+            .upload_model(
+                &token,
+                vec![0u8; 3 * 1024 * 1024],
+                "big.jpg",
+                &[("name", "x")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+        assert_eq!(body["error"]["code"], "payload_too_large");
     }
     let (_, after) = server.get("/api/v1/models", &token).await;
     assert_eq!(before, after, "an upload over the limit stores nothing");
@@ -190,6 +506,36 @@ async fn errors_share_one_shape_and_ops_endpoints_answer(db: Db) {
 
     let (status, body) = server.call(Method::GET, "/health", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok"})));
+    // Paging beyond the int32 the OpenAPI document declares is refused like it.
+    let (customer, _, _) = server.register("customer").await;
+    let (status, body) = server
+        .get("/api/v1/products?offset=2147483648", &customer)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = server
+        .get("/api/v1/products?offset=2147483647", &customer)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Every answer, whoever made it, tells browsers not to sniff its type.
+    for (method, path) in [
+        (Method::GET, "/ready"),
+        (Method::GET, "/nope"),
+        (Method::GET, "/api/v1/me"),
+        (Method::POST, "/api/v1/auth/login"),
+        (Method::GET, "/api/v1/images/0/image.webp"),
+    ] {
+        let response = server
+            .client
+            .request(method, format!("{}{path}", server.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
     let (status, _) = server.call(Method::GET, "/ready", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, doc) = server.call(Method::GET, "/openapi.json", None, None).await;
@@ -208,6 +554,12 @@ async fn errors_share_one_shape_and_ops_endpoints_answer(db: Db) {
 
 common::on_both_databases!(
     the_sixth_login_in_a_minute_is_refused_with_retry_after,
+    logins_are_limited_per_ip_across_accounts,
+    an_accounts_login_budget_is_shared_by_its_email_and_phone,
+    login_floods_keep_the_servers_memory_bounded,
+    slow_and_idle_connections_are_closed,
+    connections_per_ip_are_bounded,
+    data_files_are_private_to_the_server,
     try_ons_are_rate_limited_per_user,
     uploads_that_are_not_images_get_a_typed_error,
     a_full_queue_answers_503_with_retry_after,

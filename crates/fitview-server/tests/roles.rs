@@ -178,6 +178,106 @@ async fn a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers(db
     assert_eq!(body["error"]["code"], "account_disabled");
 }
 
+/// The files under `<data_dir>/uploads/models`.
+fn model_uploads(server: &common::TestServer) -> usize {
+    let dir = server.state.config.data_dir.join("uploads/models");
+    std::fs::read_dir(dir).map_or(0, |entries| entries.count())
+}
+
+async fn tokens_of_deleted_and_disabled_accounts_are_refused(db: Db) {
+    let server = start(db, |_| {}).await;
+    let (retailer, model, product) = server.catalog().await;
+    let (status, me) = server.get("/api/v1/me", &retailer).await;
+    assert_eq!(status, StatusCode::OK);
+    let retailer_path = format!("/api/v1/admin/retailers/{}", me["id"].as_str().unwrap());
+    let admin = server.admin_token().await;
+    let (server_ref, admin_ref, path) = (&server, &admin, &retailer_path);
+    let set_disabled = |disabled: bool| async move {
+        server_ref
+            .call(
+                Method::PATCH,
+                path,
+                Some(admin_ref),
+                Some(json!({"disabled": disabled})),
+            )
+            .await
+    };
+    let new_product = json!({"name": "Linen shirt", "description": "", "category": "shirts",
+        "garment_category": "top", "sizes": ["M"], "price_cents": 1999, "currency": "EUR",
+        "stock": 1});
+
+    // Disabled: the retailer's still-valid access token is refused, reading and writing.
+    let (status, body) = set_disabled(true).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server
+        .post("/api/v1/products", Some(&retailer), new_product.clone())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "account_disabled");
+    let (status, body) = server.get("/api/v1/me", &retailer).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let uploads = model_uploads(&server);
+    let (status, body) = server
+        .upload_model(
+            &retailer,
+            fixture("persons/slim-light-full.jpg"),
+            "p.jpg",
+            &[("name", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        model_uploads(&server),
+        uploads,
+        "no photo without its model"
+    );
+    // Enabled again: the same token works.
+    let (status, _) = set_disabled(false).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = server
+        .post("/api/v1/products", Some(&retailer), new_product.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Deleted: a customer's token no longer starts try-ons, a retailer's no longer writes, and
+    // a refused upload leaves no photo behind.
+    let (customer, _, _) = server.register("customer").await;
+    let (status, _) = server
+        .call(Method::DELETE, "/api/v1/me", Some(&customer), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = server
+        .post(
+            "/api/v1/tryon",
+            Some(&customer),
+            json!({"model_id": model, "product_id": product}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let (status, _) = server
+        .call(Method::DELETE, "/api/v1/me", Some(&retailer), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let uploads = model_uploads(&server);
+    let (status, body) = server
+        .upload_model(
+            &retailer,
+            fixture("persons/slim-light-full.jpg"),
+            "p.jpg",
+            &[("name", "x")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = server
+        .post("/api/v1/products", Some(&retailer), new_product)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(model_uploads(&server), uploads);
+    let (status, _) = server.get("/api/v1/me", &retailer).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
 fn forge(header: serde_json::Value, claims: serde_json::Value, signature: &str) -> String {
     format!(
         "{}.{}.{}",
@@ -218,8 +318,11 @@ async fn tampered_expired_and_wrong_algorithm_tokens_are_refused(db: Db) {
         URL_SAFE_NO_PAD.encode(claims("admin", now + 600, "fitview-api").to_string()),
         parts[2]
     );
-    // Expired, wrong audience, wrong secret.
+    // Expired, not yet valid, wrong audience, wrong secret.
     let expired = sign(claims("customer", now - 3600, "fitview-api"));
+    let mut early = claims("customer", now + 7200, "fitview-api");
+    early["nbf"] = json!(now + 3600);
+    let not_yet_valid = sign(early);
     let wrong_audience = sign(claims("customer", now + 600, "elsewhere"));
     let wrong_secret = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -242,6 +345,7 @@ async fn tampered_expired_and_wrong_algorithm_tokens_are_refused(db: Db) {
     for (what, bad) in [
         ("tampered", tampered),
         ("expired", expired),
+        ("not yet valid", not_yet_valid),
         ("wrong audience", wrong_audience),
         ("wrong secret", wrong_secret),
         ("alg none", none),
@@ -262,4 +366,5 @@ common::on_both_databases!(
     a_retailer_cannot_see_or_change_another_retailers_catalog,
     a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers,
     tampered_expired_and_wrong_algorithm_tokens_are_refused,
+    tokens_of_deleted_and_disabled_accounts_are_refused,
 );

@@ -1,4 +1,5 @@
-//! Access tokens: HS256 JWTs with `iss`, `aud`, `sub`, `exp` required and checked.
+//! Access tokens: HS256 JWTs with `iss`, `aud`, `sub`, `exp` required and checked, and `nbf`
+//! checked when present (issued tokens carry it).
 //!
 //! The algorithm is pinned: a token whose header names any other algorithm (`none`, `RS256`, ...)
 //! is refused before its signature is looked at.
@@ -25,6 +26,9 @@ pub struct Claims {
     pub aud: String,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
+    /// Not valid before (seconds since the epoch); checked when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Expiry (seconds since the epoch).
     pub exp: u64,
 }
@@ -55,6 +59,7 @@ impl JwtKeys {
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 5;
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -80,6 +85,7 @@ impl JwtKeys {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now,
+            nbf: Some(now),
             exp: now + self.ttl.as_secs(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)

@@ -1,5 +1,7 @@
 //! Accounts: roles, passwords, access tokens, refresh tokens and the authenticated-user extractor.
 
+pub mod account_check;
+pub mod identifier;
 pub mod jwt;
 pub mod password;
 pub mod refresh;

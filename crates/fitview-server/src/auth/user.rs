@@ -1,4 +1,5 @@
-//! The authenticated caller, from a `Authorization: Bearer` access token.
+//! The authenticated caller, from a `Authorization: Bearer` access token whose account still
+//! exists and is not disabled (see [`crate::auth::account_check`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -51,9 +52,17 @@ impl FromRequestParts<AppState> for AuthUser {
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or(ApiError::Unauthorized)?;
         let claims = state.jwt.verify(token.trim())?;
+        let account = state
+            .accounts
+            .status(&state.db, &claims.sub)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        if account.disabled {
+            return Err(ApiError::AccountDisabled);
+        }
         Ok(AuthUser {
             id: claims.sub,
-            role: claims.role,
+            role: account.role,
         })
     }
 }

@@ -21,11 +21,19 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let sqlite = url.starts_with("sqlite:");
-    let pool = AnyPoolOptions::new()
+    let mut options = AnyPoolOptions::new()
         .max_connections(if sqlite { 4 } else { 16 })
-        .acquire_timeout(Duration::from_secs(5))
-        .connect(url)
-        .await?;
+        .acquire_timeout(Duration::from_secs(5));
+    if sqlite {
+        // Deleted rows are overwritten with zeros, not left in free pages (erasure requests).
+        options = options.after_connect(|connection, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(connection, "PRAGMA secure_delete = ON").await?;
+                Ok(())
+            })
+        });
+    }
+    let pool = options.connect(url).await?;
     if sqlite {
         // Readers no longer wait for a writer; the setting is stored in the database file.
         sqlx::query("PRAGMA journal_mode=WAL")
@@ -34,6 +42,18 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
     }
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// After an erasure: on SQLite, copies the write-ahead log into the database file and empties
+/// it, so that the deleted rows' old pages do not outlive them there (`secure_delete` has
+/// zeroed them in the database file). Nothing to do on PostgreSQL.
+pub async fn flush_erased(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
 }
 
 /// A new random record id.

@@ -161,6 +161,18 @@ pub async fn get_result(pool: &AnyPool, cache_key: &str) -> Result<Option<Result
         .await
 }
 
+/// Forgets the stored results (try-ons and variations) with these result keys, e.g. once their
+/// images are erased.
+pub async fn delete_results(pool: &AnyPool, result_keys: &[String]) -> Result<(), sqlx::Error> {
+    for key in result_keys {
+        sqlx::query("DELETE FROM tryon_results WHERE result_key = $1")
+            .bind(key.clone())
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Stores a result under a cache key (the first one written wins).
 pub async fn put_result(
     pool: &AnyPool,

@@ -72,6 +72,14 @@ pub async fn find(pool: &AnyPool, id: &str) -> Result<Option<UserRow>, sqlx::Err
         .await
 }
 
+/// The role and `disabled` flag of the user with this id.
+pub async fn status(pool: &AnyPool, id: &str) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT role, disabled FROM users WHERE id = $1")
+        .bind(id.to_owned())
+        .fetch_optional(pool)
+        .await
+}
+
 /// Users with this role, oldest first.
 pub async fn list_by_role(
     pool: &AnyPool,

@@ -7,12 +7,13 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{AuthUser, Role, password, refresh};
+use crate::auth::{AuthUser, Role, identifier, password, refresh};
 use crate::db::{self, users::UserRow};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::routes::Page;
 use crate::state::AppState;
+use crate::text::{self, Lines};
 
 /// Roles open to self-registration.
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -31,7 +32,8 @@ pub enum RegisterRole {
 pub struct RegisterRequest {
     /// Email address.
     pub email: Option<String>,
-    /// Phone number in international form (`+` and digits).
+    /// Phone number in international form (`+` or `00`, the country code, the number; spaces,
+    /// dashes, dots and parentheses ignored), stored in E.164.
     pub phone: Option<String>,
     /// At least 8 characters.
     pub password: String,
@@ -120,49 +122,6 @@ pub struct RetailerUpdate {
     pub disabled: bool,
 }
 
-/// Normalized login identifiers: a lowercase email, or a phone number of `+` and digits.
-fn identifiers(
-    email: Option<&str>,
-    phone: Option<&str>,
-) -> ApiResult<(Option<String>, Option<String>)> {
-    let email = email
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty());
-    let phone = phone
-        .map(|p| {
-            p.chars()
-                .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-                .collect::<String>()
-        })
-        .filter(|p| !p.is_empty());
-    if let Some(email) = &email {
-        let valid = email.len() <= 254
-            && email
-                .split_once('@')
-                .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
-            && !email.chars().any(char::is_whitespace);
-        if !valid {
-            return Err(ApiError::Validation(
-                "the email address is not valid".to_owned(),
-            ));
-        }
-    }
-    if let Some(phone) = &phone {
-        let digits = phone.strip_prefix('+').unwrap_or(phone);
-        if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::Validation(
-                "the phone number must be 7 to 15 digits, optionally after +".to_owned(),
-            ));
-        }
-    }
-    if email.is_none() && phone.is_none() {
-        return Err(ApiError::Validation(
-            "an email or a phone number is required".to_owned(),
-        ));
-    }
-    Ok((email, phone))
-}
-
 /// Issues an access token and a new refresh token for a user.
 async fn issue_tokens(state: &AppState, user: UserRow) -> ApiResult<AuthTokens> {
     let view = UserView::from_row(user)?;
@@ -187,27 +146,33 @@ async fn issue_tokens(state: &AppState, user: UserRow) -> ApiResult<AuthTokens> 
         (status = 409, description = "Email or phone already registered", body = ErrorBody),
         (status = 422, description = "Invalid email, phone or password", body = ErrorBody),
         (status = 429, description = "Too many registrations", body = ErrorBody),
+        (status = 503, description = "Too many password checks waiting; see Retry-After", body = ErrorBody),
     ))]
 pub async fn register(
     State(state): State<AppState>,
     ip: ClientIp,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthTokens>)> {
-    let (email, phone) = identifiers(body.email.as_deref(), body.phone.as_deref())?;
+    let (email, phone) =
+        identifier::login_identifiers(body.email.as_deref(), body.phone.as_deref())?;
     password::check_strength(&body.password)?;
     state.register_limiter.check(&ip.to_string()).await?;
     let role = match body.role {
         RegisterRole::Customer => Role::Customer,
         RegisterRole::Retailer => Role::Retailer,
     };
-    let display_name = body
-        .display_name
-        .map(|n| n.trim().chars().take(100).collect::<String>());
+    let display_name = match body.display_name.as_deref().map(str::trim) {
+        Some(name) => {
+            text::check("display_name", name, Lines::One)?;
+            Some(name.chars().take(100).collect::<String>())
+        }
+        None => None,
+    };
     let user = UserRow {
         id: db::new_id(),
         email,
         phone,
-        password_hash: password::hash(body.password).await?,
+        password_hash: state.passwords.hash(body.password).await?,
         role: role.as_str().to_owned(),
         display_name,
         disabled: 0,
@@ -234,21 +199,29 @@ pub async fn register(
         (status = 403, description = "Account disabled", body = ErrorBody),
         (status = 422, description = "Invalid identifier", body = ErrorBody),
         (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Too many password checks waiting; see Retry-After", body = ErrorBody),
     ))]
 pub async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<AuthTokens>> {
-    let (email, phone) = identifiers(body.email.as_deref(), body.phone.as_deref())?;
-    let account = email.as_deref().or(phone.as_deref()).unwrap_or_default();
-    state
-        .login_limiter
-        .check(&format!("{ip}|{account}"))
-        .await?;
+    let (email, phone) =
+        identifier::login_identifiers(body.email.as_deref(), body.phone.as_deref())?;
+    // One IP's attempts over every account, then one account's over every IP and whichever of
+    // its identifiers is typed (an unknown identifier counts on its own).
+    state.login_ip_limiter.check(&ip.to_string()).await?;
     let user = db::users::find_by_login(&state.db, email.as_deref(), phone.as_deref()).await?;
+    let account = match &user {
+        Some(user) => format!("id:{}", user.id),
+        None => format!(
+            "unknown:{}",
+            email.as_deref().or(phone.as_deref()).unwrap_or_default()
+        ),
+    };
+    state.login_limiter.check(&account).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify(body.password, hash).await? {
+    if !state.passwords.verify(body.password, hash).await? {
         return Err(ApiError::InvalidCredentials);
     }
     let user = user.ok_or(ApiError::InvalidCredentials)?;
@@ -358,7 +331,8 @@ pub async fn list_retailers(
     ))
 }
 
-/// Disables or enables a retailer (admins only); disabling revokes its refresh tokens.
+/// Disables or enables a retailer (admins only); disabling revokes its refresh tokens, and its
+/// access tokens are refused from then on (403).
 #[utoipa::path(patch, path = "/api/v1/admin/retailers/{id}", tag = "admin", request_body = RetailerUpdate,
     params(("id" = String, Path, description = "Retailer id")), security(("bearer" = [])),
     responses(
@@ -377,6 +351,7 @@ pub async fn update_retailer(
     if !db::users::set_disabled(&state.db, &id, Role::Retailer.as_str(), body.disabled).await? {
         return Err(ApiError::NotFound);
     }
+    state.accounts.forget(&id).await;
     if body.disabled {
         db::users::revoke_all_refresh(&state.db, &id).await?;
     }
@@ -384,20 +359,4 @@ pub async fn update_retailer(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(UserView::from_row(row)?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::identifiers;
-
-    #[test]
-    fn identifiers_are_normalized_and_checked() {
-        let (email, _) = identifiers(Some(" Ann@Example.COM "), None).unwrap();
-        assert_eq!(email.as_deref(), Some("ann@example.com"));
-        let (_, phone) = identifiers(None, Some("+91 98765-43210")).unwrap();
-        assert_eq!(phone.as_deref(), Some("+919876543210"));
-        assert!(identifiers(Some("not-an-email"), None).is_err());
-        assert!(identifiers(None, Some("12ab")).is_err());
-        assert!(identifiers(None, None).is_err());
-    }
 }

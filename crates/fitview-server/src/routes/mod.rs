@@ -1,12 +1,14 @@
 //! The HTTP API: one module per resource, assembled into one router with its layers.
 
 pub mod accounts;
+pub mod body_drain;
 pub mod images;
 pub mod models;
 pub mod ops;
 pub mod privacy;
 pub mod products;
 pub mod quality;
+pub mod security_headers;
 pub mod tryon;
 pub mod tryon_upload;
 mod upload;
@@ -59,8 +61,16 @@ pub fn page_bounds(
         // A query out of its documented range, like any other malformed query: 400.
         return Err(ApiError::BadRequest("limit must be at least 1".to_owned()));
     }
+    let offset = offset.unwrap_or(0);
+    if i32::try_from(offset).is_err() {
+        // The OpenAPI document declares paging as int32.
+        return Err(ApiError::BadRequest(format!(
+            "offset must be at most {}",
+            i32::MAX
+        )));
+    }
     let limit = limit.min(state.config.limits.max_page_size);
-    Ok((i64::from(limit), i64::from(offset.unwrap_or(0))))
+    Ok((i64::from(limit), i64::from(offset)))
 }
 
 /// An image as the API shows it.
@@ -152,6 +162,13 @@ pub fn app(state: AppState) -> Router {
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limits.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(
+            body_drain::DrainLimits {
+                max_bytes: limits.max_upload_bytes,
+                timeout: limits.request_timeout,
+            },
+            body_drain::drain_unread_body,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::metrics::track,
         ))
@@ -175,5 +192,6 @@ pub fn app(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
+        .layer(axum::middleware::map_response(security_headers::add))
         .with_state(state)
 }

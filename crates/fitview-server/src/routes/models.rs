@@ -17,6 +17,7 @@ use crate::files::{Files, UploadKind};
 use crate::routes::upload::Upload;
 use crate::routes::{ImageView, page_bounds};
 use crate::state::AppState;
+use crate::text::{self, Lines};
 
 /// The multipart form of a model upload (documentation of the fields).
 #[derive(Debug, ToSchema)]
@@ -115,6 +116,9 @@ pub struct ModelQuery {
 }
 
 fn short_text(upload: &Upload, name: &str, max: usize) -> ApiResult<Option<String>> {
+    if let Some(value) = upload.text(name) {
+        text::check(name, &value, Lines::One)?;
+    }
     match upload.text(name) {
         Some(v) if v.chars().count() > max => Err(ApiError::Validation(format!(
             "`{name}` must have at most {max} characters"
@@ -165,23 +169,26 @@ pub async fn create(
         },
         None => None,
     };
-    let landmarks = match upload.text("landmarks") {
-        Some(text) => {
-            let parsed: BodyLandmarks = serde_json::from_str(&text)
-                .map_err(|e| ApiError::Validation(format!("`landmarks` is not valid: {e}")))?;
-            Some(serde_json::to_string(&parsed).map_err(ApiError::internal)?)
-        }
+    let landmarks: Option<BodyLandmarks> = match upload.text("landmarks") {
+        Some(text) => Some(
+            serde_json::from_str(&text)
+                .map_err(|e| ApiError::Validation(format!("`landmarks` is not valid: {e}")))?,
+        ),
         None => None,
     };
     let image = upload.image()?;
     let info = Files::validate(image.clone(), state.engine.config().limits).await?;
+    // Every point finite and inside the photo (a number beyond f32 parses as infinity).
+    let landmarks = match landmarks {
+        Some(mut landmarks) => {
+            landmarks.validate((info.width, info.height))?;
+            Some(serde_json::to_string(&landmarks).map_err(ApiError::internal)?)
+        }
+        None => None,
+    };
     let id = db::new_id();
-    let image_file = state
-        .files
-        .save_upload(UploadKind::Model, &id, info.format, &image)
-        .await?;
-    let row = ModelRow {
-        id,
+    let mut row = ModelRow {
+        id: id.clone(),
         retailer_id: user.id.clone(),
         name,
         body_type: short_text(&upload, "body_type", 50)?,
@@ -190,13 +197,27 @@ pub async fn create(
         measurements,
         skin_tone: short_text(&upload, "skin_tone", 50)?,
         landmarks,
-        image_file,
+        image_file: String::new(),
         image_width: i64::from(info.width),
         image_height: i64::from(info.height),
         tryon_count: 0,
         created_at: db::now(),
     };
-    db::models::insert(&state.db, &row).await?;
+    let pool = &state.db;
+    let row = state
+        .files
+        .save_with_record(
+            UploadKind::Model,
+            &id,
+            info.format,
+            &image,
+            |file| async move {
+                row.image_file = file;
+                db::models::insert(pool, &row).await?;
+                Ok::<_, ApiError>(row)
+            },
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 

@@ -161,20 +161,26 @@ pub async fn delete_me(State(state): State<AppState>, user: AuthUser) -> ApiResu
     if !db::users::delete(&state.db, &user.id).await? {
         return Err(ApiError::Unauthorized);
     }
+    state.accounts.forget(&user.id).await;
     state.cache.forget_recent_history();
     for (kind, file) in files {
-        forget_photo(&state, kind, &file).await;
+        let erased = forget_photo(&state, kind, &file).await;
+        // The records of the erased results go too, so that no repeat answers `cached` with
+        // images that are gone.
+        db::tryon::delete_results(&state.db, &erased).await?;
         state.files.remove_upload(kind, &file).await;
     }
+    db::flush_erased(&state.db).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Erases everything made from an uploaded photo (try-on results, flagged results, variations)
 /// from the result store, Redis and memory, before the photo itself goes. The account is gone
 /// already, so a failure is logged, not returned; `fitview forget --photo` can finish the job.
-async fn forget_photo(state: &AppState, kind: UploadKind, file: &str) {
+/// Returns the keys of the results erased.
+async fn forget_photo(state: &AppState, kind: UploadKind, file: &str) -> Vec<String> {
     let Ok(bytes) = state.files.read_upload(kind, file).await else {
-        return;
+        return Vec::new();
     };
     let erased = async {
         let hash = state.engine.input_hash(bytes).await?;
@@ -186,9 +192,15 @@ async fn forget_photo(state: &AppState, kind: UploadKind, file: &str) {
                 results = report.results.len(),
                 "erased the results of a deleted photo"
             );
+            report
+                .results
+                .iter()
+                .map(|key| key.as_str().to_owned())
+                .collect()
         }
         Err(error) => {
             tracing::warn!(%error, "could not erase the results of a deleted photo");
+            Vec::new()
         }
     }
 }

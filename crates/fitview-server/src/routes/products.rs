@@ -18,6 +18,7 @@ use crate::routes::models::upload_mime;
 use crate::routes::upload::Upload;
 use crate::routes::{ImageView, page_bounds};
 use crate::state::AppState;
+use crate::text::{self, Lines};
 
 /// A product's details, as created or replaced.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -162,8 +163,15 @@ pub struct CategoryCount {
     pub products: i64,
 }
 
+/// `value` trimmed, within `min..=max` characters and free of control and invisible characters
+/// (line breaks allowed in a description).
 fn bounded(value: &str, name: &str, min: usize, max: usize) -> ApiResult<String> {
     let value = value.trim();
+    let lines = match name {
+        "description" => Lines::Many,
+        _ => Lines::One,
+    };
+    text::check(name, value, lines)?;
     let n = value.chars().count();
     if n < min || n > max {
         return Err(ApiError::Validation(format!(
@@ -424,14 +432,23 @@ pub async fn upload_image(
         .ok_or(ApiError::NotFound)?;
     let image = Upload::read(multipart?).await?.image()?;
     let info = Files::validate(image.clone(), state.engine.config().limits).await?;
-    let file = state
+    let (pool, product_id, retailer_id) = (&state.db, id.as_str(), user.id.as_str());
+    state
         .files
-        .save_upload(UploadKind::Product, &id, info.format, &image)
+        .save_with_record(
+            UploadKind::Product,
+            &id,
+            info.format,
+            &image,
+            |file| async move {
+                let size = (info.width, info.height);
+                match db::products::set_image(pool, product_id, retailer_id, &file, size).await? {
+                    true => Ok(()),
+                    false => Err(ApiError::NotFound),
+                }
+            },
+        )
         .await?;
-    if !db::products::set_image(&state.db, &id, &user.id, &file, (info.width, info.height)).await? {
-        state.files.remove_upload(UploadKind::Product, &file).await;
-        return Err(ApiError::NotFound);
-    }
     state.cache.invalidate(&id);
     if let Some(old_file) = old.image_file {
         state

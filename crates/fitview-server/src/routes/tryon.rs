@@ -429,6 +429,7 @@ impl From<FeedbackRow> for FeedbackView {
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 404, description = "No such job of the caller", body = ErrorBody),
+        (status = 409, description = "The caller already rated this try-on", body = ErrorBody),
         (status = 422, description = "Rating not in 1-5 or comment too long", body = ErrorBody),
     ))]
 pub async fn feedback(
@@ -446,6 +447,9 @@ pub async fn feedback(
         .comment
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty());
+    if let Some(comment) = &comment {
+        crate::text::check("comment", comment, crate::text::Lines::Many)?;
+    }
     if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
         return Err(ApiError::Validation(
             "`comment` must have at most 2000 characters".to_owned(),
@@ -462,6 +466,13 @@ pub async fn feedback(
         comment,
         created_at: db::now(),
     };
-    db::tryon::insert_feedback(&state.db, &row).await?;
+    match db::tryon::insert_feedback(&state.db, &row).await {
+        Err(e) if db::is_unique_violation(&e) => {
+            return Err(ApiError::Conflict(
+                "this try-on already has your feedback".to_owned(),
+            ));
+        }
+        done => done?,
+    }
     Ok((StatusCode::CREATED, Json(row.into())))
 }

@@ -1,8 +1,9 @@
 //! A try-on of uploaded photos instead of catalog ids: a shopper's own photo and a garment photo,
 //! both decoded under the engine's limits, answered in the same request.
 //!
-//! Nothing of it is stored by the server: the images come back inline (base64), so a shopper's
-//! photo never outlives the request here. The engine's own cache makes a repeat cheap.
+//! Nothing of it is kept by the server: it runs on [`AppState::ephemeral`], an engine with no
+//! store and no cache, and the images come back inline (base64), so neither a shopper's photo
+//! nor anything made from it outlives the request (no result file, sidecar or image URL).
 
 use std::sync::atomic::Ordering;
 
@@ -98,7 +99,7 @@ pub async fn create(
 
     state.tryon_limiter.check(&user.id).await?;
     let _slot = state.direct_work.try_acquire()?;
-    let result = crate::jobs::try_on_counted(&state, request).await?;
+    let result = crate::jobs::try_on_counted_by(&state, &state.ephemeral, request).await?;
     if result.is_flagged() {
         state
             .metrics
