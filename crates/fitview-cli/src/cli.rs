@@ -1,6 +1,6 @@
 //! Command-line flags, parsed into a raw form; commands turn them into engine objects.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -116,8 +116,38 @@ pub fn parse_age(text: &str) -> Result<std::time::Duration, String> {
     };
     number
         .checked_mul(seconds)
+        .filter(|&secs| secs <= MAX_AGE_SECS)
         .map(std::time::Duration::from_secs)
-        .ok_or_else(|| format!("`{text}` is too long"))
+        .ok_or_else(|| format!("`{text}` is too long (at most 36500d, a hundred years)"))
+}
+
+/// The longest age `parse_age` accepts: older than that is older than any stored result.
+const MAX_AGE_SECS: u64 = 36_500 * 86_400;
+
+/// Parses a number of seconds for an estimate: finite, not negative, at most a day.
+pub fn parse_latency(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!(
+            "`{text}`: give a number of seconds from 0 to 86400"
+        ));
+    }
+    Ok(secs)
+}
+
+/// Parses an amount of US dollars: finite and not negative.
+pub fn parse_usd(text: &str) -> Result<f64, String> {
+    let usd: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not an amount of US dollars"))?;
+    if !usd.is_finite() || usd < 0.0 {
+        return Err(format!("`{text}`: give an amount of 0 or more US dollars"));
+    }
+    Ok(usd)
 }
 
 /// Provider choice shared by commands that call one.
@@ -144,7 +174,7 @@ pub struct OutputArgs {
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// Encoder quality 1-100 (lossy formats).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Option<u8>,
     /// Thumbnail widths, comma-separated (default 256,512; empty for none).
     #[arg(long, value_delimiter = ',', num_args = 0..)]
@@ -233,7 +263,7 @@ pub struct BatchArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub concurrency: u16,
     /// Provider calls started per minute, at most.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rpm: Option<u32>,
     /// Show what would be generated, how many calls, expected cost and time; call nothing.
     #[arg(long)]
@@ -242,10 +272,10 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Stop starting items once their estimated cost would pass this many US dollars.
-    #[arg(long, value_name = "USD")]
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub max_cost: Option<f64>,
     /// Seconds one provider call is assumed to take, for --dry-run's time estimate.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_latency)]
     pub assume_latency: f64,
     #[command(flatten)]
     pub provider: ProviderArgs,
@@ -308,44 +338,6 @@ pub enum SceneArg {
     Party,
 }
 
-/// An input file that cannot be read; the message names the file and the flag.
-#[derive(Debug)]
-pub struct InputFileError {
-    /// The flag that named the file.
-    pub flag: &'static str,
-    /// The file.
-    pub path: PathBuf,
-    /// What went wrong.
-    pub source: std::io::Error,
-}
-
-/// Reads an input file, turning "not found" and friends into an input error that names the flag.
-pub fn read_input(flag: &'static str, path: &Path) -> Result<Vec<u8>, InputFileError> {
-    std::fs::read(path).map_err(|source| InputFileError {
-        flag,
-        path: path.to_owned(),
-        source,
-    })
-}
-
-impl std::fmt::Display for InputFileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = match self.source.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_owned(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-            std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-            _ => self.source.to_string(),
-        };
-        write!(f, "{} {}: {what}", self.flag, self.path.display())
-    }
-}
-
-impl std::error::Error for InputFileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -366,5 +358,19 @@ mod tests {
         assert!(parse_age("90").unwrap_err().contains("unit"));
         assert!(parse_age("d").is_err());
         assert!(parse_age("99999999999999999w").is_err());
+        assert!(parse_age("100000000d").unwrap_err().contains("too long"));
+        assert_eq!(parse_age("36500d").unwrap().as_secs(), MAX_AGE_SECS);
+    }
+
+    #[test]
+    fn estimates_and_budgets_are_finite() {
+        assert_eq!(parse_latency("2.5"), Ok(2.5));
+        for bad in ["inf", "1e300", "-1", "NaN", "x"] {
+            assert!(parse_latency(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_usd("0"), Ok(0.0));
+        for bad in ["nan", "inf", "-0.5", "x"] {
+            assert!(parse_usd(bad).is_err(), "{bad}");
+        }
     }
 }

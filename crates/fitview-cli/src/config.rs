@@ -3,24 +3,29 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use fitview_engine::EngineConfig;
 
 use crate::cli::ProviderArgs;
+use crate::input_file::{MAX_SMALL_TEXT_BYTES, read_text_bounded};
 
-/// Loads the engine configuration from the file, if given, or the defaults.
-pub fn load(path: Option<&Path>) -> anyhow::Result<EngineConfig> {
+/// Loads the engine configuration from the file, if given, or the defaults. A file that cannot
+/// be read or parsed is a configuration error (exit 6), like an invalid setting.
+pub fn load(path: Option<&Path>) -> Result<EngineConfig, fitview_engine::Error> {
     let Some(path) = path else {
         return Ok(EngineConfig::default());
     };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config file {}", path.display()))?;
-    parse(&text).with_context(|| format!("invalid config file {}", path.display()))
+    let text = read_text_bounded("config file", path, MAX_SMALL_TEXT_BYTES).map_err(|e| {
+        fitview_engine::Error::Config {
+            problems: vec![e.to_string()],
+        }
+    })?;
+    parse(&text).map_err(|e| fitview_engine::Error::Config {
+        problems: vec![format!("config file {}: {}", path.display(), e.trim_end())],
+    })
 }
 
-fn parse(text: &str) -> anyhow::Result<EngineConfig> {
-    let config: EngineConfig = toml::from_str(text)?;
-    Ok(config)
+fn parse(text: &str) -> Result<EngineConfig, String> {
+    toml::from_str(text).map_err(|e: toml::de::Error| e.to_string())
 }
 
 /// Which of the engine's two providers a command's provider flags choose.
@@ -65,7 +70,7 @@ mod tests {
             EngineConfig::default().limits.max_height
         );
         let err = parse("[limits]\nmax_widht = 10\n").unwrap_err();
-        assert!(format!("{err:#}").contains("max_widht"), "{err:#}");
+        assert!(err.contains("max_widht"), "{err}");
     }
 
     #[test]

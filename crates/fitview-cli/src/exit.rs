@@ -15,6 +15,9 @@ pub const TRANSIENT: u8 = 5;
 pub const CONFIG: u8 = 6;
 /// Reading or writing files or the store failed.
 pub const IO: u8 = 7;
+/// A batch ran to its end but some items failed or were flagged by the quality checks (the
+/// report says which); running the same command again retries them.
+pub const ITEMS_FAILED: u8 = 8;
 /// The user stopped the command with Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;
 
@@ -23,6 +26,19 @@ pub const INTERRUPTED: u8 = 130;
 #[error("interrupted (Ctrl-C)")]
 pub struct Interrupted;
 
+/// A batch ran to its end with items that are not done.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{failed} items failed and {flagged} were flagged by the quality checks (see the report); \
+     run the same command again to retry them"
+)]
+pub struct ItemsFailed {
+    /// Items that failed.
+    pub failed: usize,
+    /// Items whose images failed the quality checks.
+    pub flagged: usize,
+}
+
 /// The exit code for an error, from the engine error at its root when there is one.
 pub fn code_for(err: &anyhow::Error) -> u8 {
     if err
@@ -30,6 +46,15 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         .any(|e| e.downcast_ref::<Interrupted>().is_some())
     {
         return INTERRUPTED;
+    }
+    if err.chain().any(|e| e.is::<ItemsFailed>()) {
+        return ITEMS_FAILED;
+    }
+    if err
+        .chain()
+        .any(|e| e.is::<crate::commands::batch::lock::LockError>())
+    {
+        return IO;
     }
     if let Some(engine) = err.chain().find_map(|e| e.downcast_ref::<Error>()) {
         return match engine {
@@ -43,10 +68,10 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             _ => INTERNAL,
         };
     }
-    if err
-        .chain()
-        .any(|e| e.downcast_ref::<crate::cli::InputFileError>().is_some())
-    {
+    if err.chain().any(|e| {
+        e.downcast_ref::<crate::input_file::InputFileError>()
+            .is_some()
+    }) {
         return INPUT;
     }
     if err

@@ -4,7 +4,9 @@ mod cli;
 mod commands;
 mod config;
 mod exit;
+mod input_file;
 mod output;
+mod stdout;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped reading (`| head -1`) got what it wanted.
+        Err(err) if err.chain().any(|e| e.is::<stdout::Closed>()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("fitview: {err:#}");
             ExitCode::from(exit::code_for(&err))

@@ -36,10 +36,49 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create directory {}", dir.display()))?;
     }
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let tmp = path.with_extension(format!("{TMP_EXTENSION}{}", std::process::id()));
+    let written = std::fs::write(&tmp, bytes)
+        .with_context(|| format!("cannot write {}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+        });
+    if written.is_err() {
+        // A full disk must not leave the partial file behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Temporary files of [`write_atomic`] end in this and the writer's process id.
+const TMP_EXTENSION: &str = "tmp-";
+
+/// Deletes the temporary files [`write_atomic`] left under `dir` (and its subdirectories) when
+/// its process was killed mid-write; only call it while no other process writes there. Returns
+/// how many were deleted.
+pub fn remove_partial_writes(dir: &Path) -> std::io::Result<usize> {
+    let mut removed = 0;
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            let path = entry.path();
+            if kind.is_dir() {
+                pending.push(path);
+            } else if kind.is_file() && is_partial_write(&path) {
+                std::fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn is_partial_write(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .and_then(|e| e.strip_prefix(TMP_EXTENSION))
+        .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Writes an image at `path` and its thumbnails beside it.
@@ -84,5 +123,23 @@ mod tests {
             sibling(Path::new("look.jpg"), "-2", "jpg"),
             PathBuf::from("look-2.jpg")
         );
+    }
+
+    #[test]
+    fn partial_writes_left_by_a_kill_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("images/ava/TS");
+        std::fs::create_dir_all(&nested).unwrap();
+        for name in ["tryon.tmp-4242", "tryon.webp", "notes.tmp-x", "tmp-12"] {
+            std::fs::write(nested.join(name), b"x").unwrap();
+        }
+        std::fs::write(dir.path().join("report.tmp-7"), b"x").unwrap();
+        assert_eq!(remove_partial_writes(dir.path()).unwrap(), 2);
+        let mut left: Vec<String> = std::fs::read_dir(&nested)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["notes.tmp-x", "tmp-12", "tryon.webp"]);
     }
 }

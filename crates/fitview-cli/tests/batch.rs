@@ -34,7 +34,7 @@ fn the_fixture_catalog_generates_every_pair_with_images_thumbnails_report_and_ga
         assert!(result["cost_usd"].as_f64().is_some());
         let file = out.join(result["files"][0].as_str().unwrap());
         let expected = format!(
-            "images/{}/{}.webp",
+            "images/{}/{}/tryon.webp",
             item["model"].as_str().unwrap(),
             item["sku"].as_str().unwrap()
         );
@@ -44,8 +44,8 @@ fn the_fixture_catalog_generates_every_pair_with_images_thumbnails_report_and_ga
         let thumb = image::open(out.join(result["thumbnail"].as_str().unwrap())).unwrap();
         assert_eq!(thumb.width(), 128);
     }
-    assert!(out.join("images/dee/SK-CHECK.webp").is_file());
-    assert!(out.join("images/ava/LS-LOGO.128.webp").is_file());
+    assert!(out.join("images/dee/SK-CHECK/tryon.webp").is_file());
+    assert!(out.join("images/ava/LS-LOGO/tryon.128.webp").is_file());
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert_eq!(html.matches("class=\"thumb\"").count(), 24);
     assert_eq!(journal(&out).len(), 24);
@@ -81,7 +81,7 @@ fn the_json_manifest_applies_filters_and_variations() {
         let files = item["result"]["files"].as_array().unwrap();
         assert_eq!(files.len(), 2, "try-on + casual variation: {item:#}");
         assert!(out.join(files[1].as_str().unwrap()).is_file());
-        assert!(files[1].as_str().unwrap().ends_with("--casual.webp"));
+        assert!(files[1].as_str().unwrap().ends_with("/casual.webp"));
     }
     assert!(!out.join("images/eli").exists());
 }
@@ -270,7 +270,7 @@ fn failures_are_reported_and_do_not_stop_the_batch() {
         ],
     );
     let run = batch(&manifest, &out, &[]);
-    assert!(run.status.success(), "{}", outputs(&run));
+    assert_eq!(run.status.code(), Some(8), "{}", outputs(&run));
     let report = report(&out);
     assert_eq!(
         (count(&report, "generated"), count(&report, "failed")),
@@ -287,10 +287,11 @@ fn failures_are_reported_and_do_not_stop_the_batch() {
     assert_eq!(failed["result"]["error"]["code"], "unsupported_format");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("BROKEN failed"), "{stderr}");
+    assert!(stderr.contains("2 items failed"), "{stderr}");
     // A rerun retries the failures only.
     let rerun = batch(&manifest, &out, &[]);
     let report = batch_support::report(&out);
-    assert!(rerun.status.success());
+    assert_eq!(rerun.status.code(), Some(8), "{}", outputs(&rerun));
     assert_eq!(
         (
             count(&report, "reused"),
@@ -299,4 +300,135 @@ fn failures_are_reported_and_do_not_stop_the_batch() {
         ),
         (4, 2, 0)
     );
+}
+
+#[test]
+fn a_sku_named_like_another_skus_thumbnail_gets_files_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let manifest = dir.path().join("shop.toml");
+    // `TS`'s 128-pixel thumbnail and the product `TS.128` once were both `TS.128.webp`.
+    write_manifest(
+        &manifest,
+        &["ava"],
+        &[
+            ("TS", "top", "garments/tshirt-plain.jpg"),
+            ("TS.128", "top", "garments/shirt-striped.jpg"),
+        ],
+    );
+    let run = batch(&manifest, &out, &[]);
+    assert!(run.status.success(), "{}", outputs(&run));
+    let report = report(&out);
+    let mut files = Vec::new();
+    for item in report["items"].as_array().unwrap() {
+        let result = &item["result"];
+        let image = image::open(out.join(result["files"][0].as_str().unwrap())).unwrap();
+        assert_eq!(image.height(), 256, "{item:#}");
+        let thumb = image::open(out.join(result["thumbnail"].as_str().unwrap())).unwrap();
+        assert_eq!(thumb.width(), 128, "{item:#}");
+        files.push(result["files"][0].as_str().unwrap().to_owned());
+        files.push(result["thumbnail"].as_str().unwrap().to_owned());
+    }
+    files.sort();
+    files.dedup();
+    assert_eq!(files.len(), 4, "{files:?}");
+}
+
+#[test]
+fn images_deleted_after_a_run_are_made_again_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let manifest = dir.path().join("shop.toml");
+    write_manifest(&manifest, &["ava"], &PRODUCTS[..3]);
+    assert!(batch(&manifest, &out, &[]).status.success());
+    let first = report(&out);
+    let gone = first["items"][1]["result"]["files"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::remove_file(out.join(&gone)).unwrap();
+
+    let rerun = batch(&manifest, &out, &[]);
+    assert!(rerun.status.success(), "{}", outputs(&rerun));
+    let stderr = String::from_utf8_lossy(&rerun.stderr);
+    assert!(
+        stderr.contains("1 items finished by earlier runs have images missing"),
+        "{stderr}"
+    );
+    let report = report(&out);
+    assert_eq!(
+        (count(&report, "reused"), count(&report, "generated")),
+        (2, 1),
+        "{report:#}"
+    );
+    assert!(image::open(out.join(&gone)).is_ok(), "{gone} made again");
+}
+
+#[test]
+fn a_journal_line_that_is_not_utf8_is_skipped_and_the_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let manifest = dir.path().join("shop.toml");
+    write_manifest(&manifest, &["ava"], &PRODUCTS[..2]);
+    assert!(batch(&manifest, &out, &[]).status.success());
+    // A damaged line, then a line torn inside a two-byte character, as a kill can leave it.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(out.join("journal.jsonl"))
+        .unwrap();
+    std::io::Write::write_all(
+        &mut file,
+        b"{\"model\":\"ava\",\"sku\":\"\xff\"}\n{\"model\":\"caf\xc3",
+    )
+    .unwrap();
+    drop(file);
+    let rerun = batch(&manifest, &out, &[]);
+    assert!(rerun.status.success(), "{}", outputs(&rerun));
+    let report = report(&out);
+    assert_eq!(count(&report, "reused"), 2, "{report:#}");
+}
+
+#[test]
+fn a_second_batch_on_the_same_out_is_refused_while_the_first_runs_and_a_killed_ones_lock_is_taken_over()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let manifest = dir.path().join("shop.toml");
+    write_manifest(&manifest, &["ava", "bea"], &PRODUCTS);
+    let config = mock_config(dir.path(), 300);
+    let config = config.to_str().unwrap();
+    let args = ["--concurrency", "1", "--config", config];
+    let mut first = spawn_batch(&manifest, &out, &args);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while journal(&out).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the first batch journaled nothing"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first batch ended early"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = batch(&manifest, &out, &args);
+    assert_eq!(second.status.code(), Some(7), "{}", outputs(&second));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "in use by another `fitview batch` (pid {})",
+            first.id()
+        )),
+        "{stderr}"
+    );
+    first.kill().unwrap(); // SIGKILL: the lock file stays, the OS lock goes.
+    first.wait().unwrap();
+    // A partial write the kill may leave; the next run removes it.
+    let partial = out.join("images/ava/TS-WHITE/tryon.tmp-999999");
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(&partial, b"half").unwrap();
+    let third = batch(&manifest, &out, &["--config", config, "--concurrency", "8"]);
+    assert!(third.status.success(), "{}", outputs(&third));
+    assert!(!partial.exists(), "partial writes are cleaned on resume");
+    assert_eq!(journal_is_consistent(&out).len(), 12);
 }

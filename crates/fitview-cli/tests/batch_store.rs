@@ -54,7 +54,7 @@ fn file_urls_are_read_through_the_store_and_are_the_same_images_as_paths() {
     assert!(run.status.success(), "{}", outputs(&run));
     let report = report(&out);
     assert_eq!(count(&report, "generated"), 4, "{report:#}");
-    assert!(out.join("images/bea/TS-WHITE.webp").is_file());
+    assert!(out.join("images/bea/TS-WHITE/tryon.webp").is_file());
 
     // The same photos as plain paths: same bytes, same items, nothing to redo.
     write_url_manifest(&manifest, MODEL_FILES.map(path), PRODUCT_FILES.map(path));

@@ -229,3 +229,78 @@ fn every_bad_file_is_refused_under_a_tiny_byte_limit() {
         }
     }
 }
+
+/// Mutated images through the decoder, a bounded fuzz run in CI: every case gives a picture
+/// within the limits or a typed input error, never a panic and never another kind of error.
+mod mutations {
+    use super::*;
+
+    /// Cases per seed input; about a second of decoding in a debug build.
+    const CASES: u64 = 300;
+
+    fn seeds() -> Vec<(String, Vec<u8>)> {
+        let card = RgbaImage::from_fn(48, 32, |x, y| {
+            image::Rgba([(x * 5) as u8, (y * 7) as u8, ((x + y) * 3) as u8, 255])
+        });
+        let mut seeds = Vec::new();
+        for format in [
+            image::ImageFormat::Jpeg,
+            image::ImageFormat::Png,
+            image::ImageFormat::WebP,
+        ] {
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            let img = image::DynamicImage::ImageRgba8(card.clone());
+            let img = if format == image::ImageFormat::Jpeg {
+                image::DynamicImage::ImageRgb8(img.to_rgb8())
+            } else {
+                img
+            };
+            img.write_to(&mut bytes, format).unwrap();
+            seeds.push((format!("{format:?}"), bytes.into_inner()));
+        }
+        for name in [
+            "animated.png",
+            "cmyk.jpg",
+            "exif-orientation-6.jpg",
+            "gray16.png",
+            "palette.png",
+            "tiny.webp",
+            "truncated.jpg",
+        ] {
+            seeds.push((name.to_owned(), fixture(name)));
+        }
+        seeds
+    }
+
+    #[test]
+    fn mutated_images_decode_within_the_limits_or_give_a_typed_input_error() {
+        let limits = Limits {
+            max_pixels: 4_000_000,
+            max_decode_alloc: 32 << 20,
+            ..Limits::default()
+        };
+        let mut outcomes = [0usize; 3];
+        for (i, (name, bytes)) in seeds().into_iter().enumerate() {
+            let mut mutator = fitview_fixtures::Mutator::new(i as u64);
+            for case in 0..CASES {
+                let input = mutator.mutate(&bytes);
+                let at_least = if case % 2 == 0 { (8, 8) } else { (4096, 4096) };
+                let decoded = pipeline::decode_at_least(&input, &limits, at_least.0, at_least.1);
+                let probed = pipeline::probe(&input, &limits);
+                match decoded {
+                    Ok(img) => {
+                        outcomes[0] += 1;
+                        let pixels = u64::from(img.width()) * u64::from(img.height());
+                        assert!(pixels > 0 && pixels <= limits.max_pixels, "{name} #{case}");
+                        assert!(probed.is_ok(), "{name} #{case}: decodes but does not probe");
+                    }
+                    Err(Error::UnsupportedFormat { .. }) => outcomes[1] += 1,
+                    Err(Error::ImageTooLarge { .. }) => outcomes[2] += 1,
+                    Err(other) => panic!("{name} #{case}: unexpected error {other:?}"),
+                }
+            }
+        }
+        // The mutations reach every outcome, so the run is not testing only the sniffer.
+        assert!(outcomes.iter().all(|&n| n > 0), "{outcomes:?}");
+    }
+}

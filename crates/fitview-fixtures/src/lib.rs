@@ -17,6 +17,7 @@ mod encode;
 mod garment;
 mod landmarks;
 mod logo;
+mod mutate;
 mod person;
 mod photo;
 mod raster;
@@ -29,6 +30,7 @@ pub use garment::{
     render_garment_cutout,
 };
 pub use landmarks::{BodyLandmarks, GarmentLandmarks};
+pub use mutate::Mutator;
 pub use person::{Build, Framing, HairStyle, Legwear, PersonSpec, person_specs, render_person};
 pub use photo::large_photo;
 pub use write::{generate, write_all};

@@ -4,8 +4,10 @@
 use fitview_engine::provider::mock::MockProvider;
 use fitview_engine::{DeleteReport, Engine, EngineConfig, InputHash};
 
-use crate::cli::{ForgetArgs, GcArgs, read_input};
+use crate::cli::{ForgetArgs, GcArgs};
+use crate::input_file::read_bounded;
 use crate::output::human_bytes;
+use crate::stdout::outln;
 
 /// An engine for store maintenance: the configured store and Redis; the provider is never called,
 /// so a configuration that names one without credentials still works here.
@@ -20,14 +22,14 @@ pub async fn gc(config: EngineConfig, args: GcArgs) -> anyhow::Result<()> {
     let engine = engine(config)?;
     let report = engine.gc(args.older_than, args.dry_run).await?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         let verb = if report.dry_run {
             "would delete"
         } else {
             "deleted"
         };
-        println!(
+        outln!(
             "{verb} {} results, {} partial writes and {} kept uploads older than {}: {} objects, {}",
             report.results.len(),
             report.incomplete,
@@ -35,12 +37,13 @@ pub async fn gc(config: EngineConfig, args: GcArgs) -> anyhow::Result<()> {
             age(report.older_than_secs),
             report.objects,
             human_bytes(usize::try_from(report.bytes).unwrap_or(usize::MAX)),
-        );
+        )?;
     }
     Ok(())
 }
 
 pub async fn forget(config: EngineConfig, args: ForgetArgs) -> anyhow::Result<()> {
+    let max_bytes = config.limits.max_input_bytes;
     let engine = engine(config)?;
     let mut hashes: Vec<InputHash> = args
         .hash
@@ -48,7 +51,7 @@ pub async fn forget(config: EngineConfig, args: ForgetArgs) -> anyhow::Result<()
         .map(|h| h.parse())
         .collect::<Result<_, _>>()?;
     for path in &args.photo {
-        let bytes = read_input("--photo", path)?;
+        let bytes = read_bounded("--photo", path, max_bytes)?;
         hashes.push(engine.input_hash(bytes.into()).await?);
     }
     let mut total = DeleteReport {
@@ -68,7 +71,7 @@ pub async fn forget(config: EngineConfig, args: ForgetArgs) -> anyhow::Result<()
             "results": total.results,
             "objects": total.objects,
         });
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        outln!("{}", serde_json::to_string_pretty(&json)?)?;
     } else {
         let verb = if args.dry_run {
             "would delete"
@@ -81,7 +84,7 @@ pub async fn forget(config: EngineConfig, args: ForgetArgs) -> anyhow::Result<()
                 .as_ref()
                 .map(|h| &h.as_str()[..12])
                 .unwrap_or("?");
-            println!(
+            outln!(
                 "input {input}: {verb} {} results{}",
                 report.results.len(),
                 if report.input_deleted {
@@ -89,7 +92,7 @@ pub async fn forget(config: EngineConfig, args: ForgetArgs) -> anyhow::Result<()
                 } else {
                     ""
                 }
-            );
+            )?;
         }
     }
     Ok(())

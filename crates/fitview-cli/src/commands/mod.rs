@@ -1,6 +1,6 @@
 //! One module per subcommand.
 
-mod batch;
+pub(crate) mod batch;
 mod gc;
 mod providers;
 mod serve;

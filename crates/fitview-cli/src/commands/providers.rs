@@ -5,6 +5,7 @@ use fitview_engine::provider::ProviderRegistry;
 use serde::Serialize;
 
 use crate::cli::ProvidersArgs;
+use crate::stdout::outln;
 
 #[derive(Serialize)]
 struct Listed {
@@ -52,14 +53,14 @@ pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
         listed.push(Listed::new(name, "style", built));
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&listed)?);
+        outln!("{}", serde_json::to_string_pretty(&listed)?)?;
         return Ok(());
     }
     for p in &listed {
         match (&p.model, &p.capabilities) {
             (Some(model), Some(caps)) => {
                 let categories: Vec<&str> = caps.categories.iter().map(|c| c.as_str()).collect();
-                println!(
+                outln!(
                     "{:<12} {:<7} model {:<28} canvas {}x{} · categories {} · seeds {} · up to {} samples · ${:.3}/image",
                     p.name,
                     p.kind,
@@ -70,14 +71,14 @@ pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
                     if caps.supports_seed { "yes" } else { "no" },
                     caps.max_samples,
                     caps.cost_per_image_usd
-                );
+                )?;
             }
-            _ => println!(
+            _ => outln!(
                 "{:<12} {:<7} unavailable: {}",
                 p.name,
                 p.kind,
                 p.unavailable.as_deref().unwrap_or("?")
-            ),
+            )?,
         }
     }
     Ok(())

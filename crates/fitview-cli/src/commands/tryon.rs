@@ -8,8 +8,10 @@ use fitview_engine::{
 };
 use serde::Serialize;
 
-use crate::cli::{CategoryArg, TryonArgs, read_input};
+use crate::cli::{CategoryArg, TryonArgs};
+use crate::input_file::{MAX_SMALL_TEXT_BYTES, read_bounded};
 use crate::output::{WrittenImage, human_bytes, sibling, write_image};
+use crate::stdout::outln;
 
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -28,16 +30,12 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
         &args.provider,
         crate::config::ProviderRole::TryOn,
     );
-    let person = read_input("--person", &args.person)?;
-    let garment = read_input("--garment", &args.garment)?;
+    let format_from_extension = out_format(&args)?;
+    let max_bytes = config.limits.max_input_bytes;
+    let person = read_bounded("--person", &args.person, max_bytes)?;
+    let garment = read_bounded("--garment", &args.garment, max_bytes)?;
     let engine = Engine::builder().config(config).build()?;
 
-    let format_from_extension = args
-        .out
-        .extension()
-        .and_then(|e| e.to_str())
-        .and_then(|e| e.parse::<OutputFormat>().ok())
-        .unwrap_or_default();
     let options = TryOnOptions {
         seed: args.seed,
         samples: args.samples,
@@ -52,7 +50,7 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
         .with_category(category(args.category))
         .with_options(options);
     if let Some(path) = &args.landmarks {
-        let json = read_input("--landmarks", path)?;
+        let json = read_bounded("--landmarks", path, MAX_SMALL_TEXT_BYTES)?;
         let landmarks: BodyLandmarks = serde_json::from_slice(&json).map_err(|e| {
             fitview_engine::Error::invalid_input(format!("--landmarks {}: {e}", path.display()))
         })?;
@@ -68,7 +66,7 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
     }
     if args.output.json {
         let store = engine.store().map(|s| s.location());
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&Summary {
                 result: &result,
@@ -76,9 +74,9 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
                 cache_stats,
                 store
             })?
-        );
+        )?;
     } else {
-        print_summary(&result, &files);
+        print_summary(&result, &files)?;
     }
     Ok(())
 }
@@ -107,6 +105,36 @@ fn category(arg: CategoryArg) -> GarmentCategory {
     }
 }
 
+/// The format `--out`'s extension names (webp without one), after checking that `--out` can be
+/// an image file: not a directory or device, and an extension FitView writes unless `--format`
+/// says what to write.
+fn out_format(args: &TryonArgs) -> Result<OutputFormat, fitview_engine::Error> {
+    let out = &args.out;
+    let invalid = |why: String| {
+        fitview_engine::Error::invalid_input(format!("--out {}: {why}", out.display()))
+    };
+    if let Ok(metadata) = std::fs::metadata(out)
+        && !metadata.is_file()
+    {
+        let what = if metadata.is_dir() {
+            "is a directory; give a file name such as DIR/tryon.webp"
+        } else {
+            "is not a regular file; give the image file to write"
+        };
+        return Err(invalid(what.to_owned()));
+    }
+    match out.extension().and_then(|e| e.to_str()) {
+        None => Ok(OutputFormat::default()),
+        Some(ext) => match ext.parse::<OutputFormat>() {
+            Ok(format) => Ok(format),
+            Err(_) if args.output.format.is_some() => Ok(OutputFormat::default()),
+            Err(_) => Err(invalid(format!(
+                "FitView writes .webp, .jpg or .png, not .{ext} (or give --format)"
+            ))),
+        },
+    }
+}
+
 /// The first image goes where `--out` says (with the format's extension); others get `-2`, `-3`.
 fn out_path(out: &std::path::Path, index: usize, ext: &str) -> PathBuf {
     let suffix = if index == 0 {
@@ -117,20 +145,20 @@ fn out_path(out: &std::path::Path, index: usize, ext: &str) -> PathBuf {
     sibling(out, &suffix, ext)
 }
 
-fn print_summary(result: &TryOnResult, files: &[WrittenImage]) {
+fn print_summary(result: &TryOnResult, files: &[WrittenImage]) -> anyhow::Result<()> {
     let t = &result.timings;
     let ms = |d: std::time::Duration| format!("{}ms", d.as_millis());
     for file in files {
-        println!(
+        outln!(
             "wrote {} ({}x{}, {}) + {} thumbnails",
             file.path.display(),
             file.width,
             file.height,
             human_bytes(file.bytes),
             file.thumbnails.len()
-        );
+        )?;
     }
-    println!(
+    outln!(
         "provider {} ({}) · {} · preprocess {} · provider {} · postprocess {} · total {} · key {}",
         result.provider,
         result.model,
@@ -140,5 +168,5 @@ fn print_summary(result: &TryOnResult, files: &[WrittenImage]) {
         ms(t.postprocess),
         ms(t.total),
         &result.key.as_str()[..12],
-    );
+    )
 }

@@ -3,8 +3,10 @@
 use fitview_engine::{Engine, EngineConfig, OutputFormat, Style};
 use serde::Serialize;
 
-use crate::cli::{SceneArg, VariationsArgs, read_input};
+use crate::cli::{SceneArg, VariationsArgs};
+use crate::input_file::read_bounded;
 use crate::output::{WrittenImage, write_image};
+use crate::stdout::outln;
 
 #[derive(Serialize)]
 struct Written {
@@ -26,7 +28,11 @@ pub async fn run(mut config: EngineConfig, args: VariationsArgs) -> anyhow::Resu
             "no variation asked for: give --style, --color or --background"
         ));
     }
-    let input = bytes::Bytes::from(read_input("--input", &args.input)?);
+    let input = bytes::Bytes::from(read_bounded(
+        "--input",
+        &args.input,
+        config.limits.max_input_bytes,
+    )?);
     let engine = Engine::builder().config(config).build()?;
     let output = super::output_options(&args.output, OutputFormat::Webp);
     let mut written = Vec::new();
@@ -44,12 +50,12 @@ pub async fn run(mut config: EngineConfig, args: VariationsArgs) -> anyhow::Resu
         }
         if !args.output.json {
             for file in &files {
-                println!(
+                outln!(
                     "wrote {} ({}x{}) [{slug}]",
                     file.path.display(),
                     file.width,
                     file.height
-                );
+                )?;
             }
         }
         written.push(Written {
@@ -60,7 +66,7 @@ pub async fn run(mut config: EngineConfig, args: VariationsArgs) -> anyhow::Resu
         });
     }
     if args.output.json {
-        println!("{}", serde_json::to_string_pretty(&written)?);
+        outln!("{}", serde_json::to_string_pretty(&written)?)?;
     }
     Ok(())
 }

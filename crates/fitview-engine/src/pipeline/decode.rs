@@ -76,11 +76,13 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbaImage> {
 /// Decodes an image so that it is at least `min_width` × `min_height` (as displayed), decoding
 /// no more pixels than needed when the format allows.
 ///
-/// For JPEG this scales in the DCT domain (1/2, 1/4 or 1/8 of each side, the smallest that still
-/// covers the request), so a 24-megapixel photo destined for a 1024² canvas is never held at full
-/// size. Other formats, and JPEGs that cannot be scaled (CMYK, 12-bit), decode at full size like
-/// [`decode`]. The limits are always checked against the header's full dimensions. The result
-/// may be smaller than requested only when the image itself is.
+/// The image comes back at 1/2, 1/4 or 1/8 of each side, the smallest that still covers the
+/// request (or in full when none does). For JPEG this scaling happens in the DCT domain, so a
+/// 24-megapixel photo destined for a 1024² canvas is never held at full size. Other formats, and
+/// JPEGs that cannot be scaled (CMYK, 12-bit), are decoded in full and scaled down at once, so
+/// what follows (matting, fitting) works at the size it needs instead of the photo's. The limits
+/// are always checked against the header's full dimensions. The result may be smaller than
+/// requested only when the image itself is.
 pub fn decode_at_least(
     bytes: &[u8],
     limits: &Limits,
@@ -105,6 +107,8 @@ pub(crate) fn decode_for(
             width: img.width(),
             height: img.height(),
         };
+        let (min_w, min_h) = needed(info.width, info.height);
+        let img = scale_down(img, min_w, min_h)?;
         return Ok((info, img));
     }
     let header = with_decoder(bytes, format, limits, |access| Ok(access.header()))?;
@@ -117,9 +121,32 @@ pub(crate) fn decode_for(
     };
     let img = match decode_jpeg_scaled(bytes, limits, header, raw_min_w, raw_min_h)? {
         Some(img) => img,
-        None => decode_full(bytes, format, limits)?,
+        None => scale_down(decode_full(bytes, format, limits)?, min_w, min_h)?,
     };
     Ok((info, img))
+}
+
+/// The fraction of each side, in eighths (1, 2 or 4), that still covers `min_w` × `min_h`: the
+/// smallest one; `None` when only the full size does.
+fn covering_eighths(full_w: u32, full_h: u32, min_w: u32, min_h: u32) -> Option<u32> {
+    [1u32, 2, 4]
+        .into_iter()
+        .find(|&s| scaled(full_w, s) >= min_w && scaled(full_h, s) >= min_h)
+}
+
+/// `len` × `eighths` / 8, rounded up (as the JPEG decoder's DCT scaling rounds).
+fn scaled(len: u32, eighths: u32) -> u32 {
+    (u64::from(len) * u64::from(eighths)).div_ceil(8) as u32
+}
+
+/// A decoded image scaled down by the fraction [`covering_eighths`] picks, as the JPEG decoder
+/// would have scaled it; unchanged when no fraction covers the request.
+fn scale_down(img: RgbaImage, min_w: u32, min_h: u32) -> Result<RgbaImage> {
+    let (w, h) = img.dimensions();
+    match covering_eighths(w, h, min_w, min_h) {
+        Some(eighths) => super::resize::resize_exact(&img, scaled(w, eighths), scaled(h, eighths)),
+        None => Ok(img),
+    }
 }
 
 /// Length, format and (for JPEG) completeness checks: everything that needs no decoder.
@@ -327,6 +354,8 @@ fn with_decoder<T>(
         SourceFormat::Jpeg => {
             let mut d = JpegDecoder::new(cursor).map_err(map)?;
             check_header(&d, limits)?;
+            let (width, height) = d.dimensions();
+            check_jpeg_data_size(bytes.len(), width, height)?;
             d.set_limits(image_limits).map_err(map)?;
             then(&mut Access(Some(d)))
         }
@@ -402,6 +431,23 @@ fn check_header(decoder: &impl ImageDecoder, limits: &Limits) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a JPEG too short for the size its header declares. Each 8×8 block of the image's
+/// fullest component costs at least one bit of Huffman-coded data (its DC code), so a file of
+/// fewer than blocks / 8 bytes cannot hold the picture: its header is forged or its data cut
+/// short, and the decoder would fill the rest with grey (a 1.8 KB file claiming 8000×5000).
+/// Half that bound is required, a margin no real photo comes near.
+fn check_jpeg_data_size(len: usize, width: u32, height: u32) -> Result<()> {
+    let blocks = u64::from(width.div_ceil(8)) * u64::from(height.div_ceil(8));
+    let needed = blocks.div_ceil(16);
+    if (len as u64) < needed {
+        return Err(unsupported(format!(
+            "a {width}×{height} JPEG needs at least {needed} bytes, this one has {len}: its \
+             header is forged or its data cut short"
+        )));
+    }
+    Ok(())
+}
+
 fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<()> {
     if width == 0 || height == 0 {
         return Err(unsupported(format!(
@@ -457,11 +503,7 @@ fn decode_jpeg_scaled(
     else {
         return Ok(None);
     };
-    let scaled = |len: u16, eighths: u32| (u32::from(len) * eighths).div_ceil(8);
-    let Some(eighths) = [1u32, 2, 4]
-        .into_iter()
-        .find(|&s| scaled(full_w, s) >= min_w && scaled(full_h, s) >= min_h)
-    else {
+    let Some(eighths) = covering_eighths(full_w.into(), full_h.into(), min_w, min_h) else {
         return Ok(None);
     };
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
@@ -481,7 +523,7 @@ fn decode_jpeg_scaled(
     };
     // `scale` picks the smallest factor that covers the request in *either* axis, so ask for
     // exactly the size our factor gives: no smaller factor reaches it in either axis.
-    let req = |len: u16| u16::try_from(scaled(len, eighths)).unwrap_or(u16::MAX);
+    let req = |len: u16| u16::try_from(scaled(len.into(), eighths)).unwrap_or(u16::MAX);
     let (w, h) = decoder.scale(req(full_w), req(full_h)).map_err(corrupt)?;
     let pixels = decoder.decode().map_err(corrupt)?;
     let (w, h) = (u32::from(w), u32::from(h));

@@ -171,12 +171,51 @@ fn jpeg_decodes_at_a_dct_scale_that_covers_the_request() {
         "{:?}",
         out.get_pixel(37, 10)
     );
+}
 
-    let png = encoded(&halves(80, 60, RED, BLUE), ImageFormat::Png);
-    assert_eq!(
-        decode_at_least(&png, &limits, 10, 10).unwrap().dimensions(),
-        (80, 60)
-    );
+#[test]
+fn png_and_webp_are_scaled_down_like_jpeg_right_after_decoding() {
+    let limits = Limits::default();
+    for format in [ImageFormat::Png, ImageFormat::WebP] {
+        let bytes = encoded(&halves(800, 600, RED, BLUE), format);
+        // Matting and fitting then work at the size the canvas needs, not the photo's.
+        for (min, expected) in [
+            ((100, 75), (100, 75)),
+            ((101, 10), (200, 150)),
+            ((10, 151), (400, 300)),
+            ((500, 10), (800, 600)),
+        ] {
+            let out = decode_at_least(&bytes, &limits, min.0, min.1).unwrap();
+            assert_eq!(out.dimensions(), expected, "{format:?} at least {min:?}");
+        }
+        let small = decode_at_least(&bytes, &limits, 100, 75).unwrap();
+        assert!(near(small.get_pixel(10, 40).0, RED, 4), "{format:?}");
+        assert!(near(small.get_pixel(90, 40).0, BLUE, 4), "{format:?}");
+    }
+}
+
+#[test]
+fn a_jpeg_too_short_for_its_declared_size_is_refused() {
+    let jpeg = encoded(&halves(64, 40, RED, BLUE), ImageFormat::Jpeg);
+    // Rewrite the frame header (SOF0: FF C0, length, precision, height, width) to 8000×5000.
+    let sof = jpeg.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    let mut forged = jpeg.clone();
+    forged[sof + 5..sof + 7].copy_from_slice(&5000u16.to_be_bytes());
+    forged[sof + 7..sof + 9].copy_from_slice(&8000u16.to_be_bytes());
+    assert!(forged.len() < 4096);
+    let limits = Limits::default();
+    for result in [
+        probe(&forged, &limits).map(|_| ()),
+        decode(&forged, &limits).map(|_| ()),
+    ] {
+        match result {
+            Err(Error::UnsupportedFormat { detail }) => {
+                assert!(detail.contains("8000×5000"), "{detail}")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    assert!(decode(&jpeg, &limits).is_ok(), "the real one is fine");
 }
 
 #[test]

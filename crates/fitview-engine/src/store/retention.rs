@@ -75,10 +75,12 @@ impl ResultStore {
     /// partial results past the same age, and kept uploads and markers past it. Sidecars go
     /// first, so a result stops being served before its files disappear.
     pub async fn gc(&self, older_than: Duration, dry_run: bool) -> Result<GcReport> {
-        let age = chrono::Duration::from_std(older_than).map_err(|_| {
-            Error::invalid_input(format!("--older-than {older_than:?} is too large"))
-        })?;
-        let cutoff = chrono::Utc::now() - age;
+        let too_large =
+            || Error::invalid_input(format!("--older-than {older_than:?} is too large"));
+        let age = chrono::Duration::from_std(older_than).map_err(|_| too_large())?;
+        let cutoff = chrono::Utc::now()
+            .checked_sub_signed(age)
+            .ok_or_else(too_large)?;
         let mut report = GcReport {
             dry_run,
             older_than_secs: older_than.as_secs(),

@@ -222,10 +222,10 @@ mod tests {
     async fn a_flagged_image_is_shown_marked_and_listed_with_its_failed_checks() {
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/catalog/catalog.toml");
-        let manifest = manifest::load(&path).await.unwrap();
+        let manifest = manifest::load(&path, 25 << 20).await.unwrap();
         let items = plan::plan(&manifest, "test");
         let (model, product) = items[0].parts(&manifest);
-        let file = format!("images/{}/{}.webp", model.id, product.sku);
+        let file = format!("images/{}/{}/tryon.webp", model.id, product.sku);
         let check: Check = serde_json::from_value(serde_json::json!({
             "name": "not_blank", "image": 0, "value": 0.0, "threshold": 4.0, "bound": "at_least"
         }))

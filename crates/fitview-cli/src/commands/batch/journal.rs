@@ -1,12 +1,14 @@
 //! The batch journal: one JSON line per finished item, appended and fsync'd before the item is
 //! counted, so a run killed at any moment (Ctrl-C, kill -9, power loss) resumes without losing
-//! or repeating finished work. A line torn by a kill is ignored when read back. Items that finish
+//! or repeating finished work. A line torn by a kill (even inside a multi-byte character) or
+//! otherwise damaged is ignored when read back: the journal is read as bytes, line by line, so one
+//! bad line never hides the others. Items that finish
 //! together are written with one write and one fsync (a group commit): an fsync costs
 //! milliseconds, and at high concurrency dozens of items finish within one.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -128,12 +130,29 @@ pub struct Loaded {
     pub unreadable: usize,
 }
 
+impl Loaded {
+    /// Forgets the records whose images are no longer all in `out` (deleted or moved since), so
+    /// their items count as not done: made again by the run, `not_run` in the report, never
+    /// pointing at missing files. Returns how many were forgotten.
+    pub fn forget_missing_outputs(&mut self, out: &Path) -> usize {
+        let before = self.latest.len();
+        self.latest.retain(|_, record| {
+            record
+                .files
+                .iter()
+                .chain(&record.thumbnail)
+                .all(|file| out.join(file).is_file())
+        });
+        before - self.latest.len()
+    }
+}
+
 /// Reads the journal at `path`; a missing journal is an empty one.
 pub fn load(path: &Path) -> Result<Loaded, JournalError> {
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     match File::open(path) {
         Ok(mut file) => {
-            file.read_to_string(&mut text)
+            file.read_to_end(&mut bytes)
                 .map_err(|source| JournalError {
                     path: path.to_owned(),
                     source,
@@ -147,9 +166,19 @@ pub fn load(path: &Path) -> Result<Loaded, JournalError> {
             });
         }
     }
+    Ok(parse(&bytes))
+}
+
+/// The records of a journal's bytes; a line that is not a whole record (torn, not UTF-8, not
+/// JSON) is counted as unreadable and skipped.
+pub fn parse(bytes: &[u8]) -> Loaded {
     let mut loaded = Loaded::default();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        match serde_json::from_str::<Record>(line) {
+    let lines = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty());
+    for line in lines {
+        // `from_slice` checks the UTF-8 of the whole line, so a torn character is refused too.
+        match serde_json::from_slice::<Record>(line) {
             Ok(record) => {
                 loaded
                     .latest
@@ -158,7 +187,7 @@ pub fn load(path: &Path) -> Result<Loaded, JournalError> {
             Err(_) => loaded.unreadable += 1,
         }
     }
-    Ok(loaded)
+    loaded
 }
 
 /// An open journal, appending. Clones share the file.
@@ -182,10 +211,14 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(err)?;
-        let mut text = Vec::new();
-        file.read_to_end(&mut text).map_err(err)?;
-        if text.last().is_some_and(|&b| b != b'\n') {
-            file.write_all(b"\n").map_err(err)?;
+        let len = file.metadata().map_err(err)?.len();
+        if len > 0 {
+            let mut last = [0u8];
+            file.seek(SeekFrom::Start(len - 1)).map_err(err)?;
+            file.read_exact(&mut last).map_err(err)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n").map_err(err)?;
+            }
         }
         Ok(Self {
             path: path.to_owned(),
@@ -281,6 +314,43 @@ mod tests {
             "the record after the torn line is read"
         );
         assert_eq!(loaded.unreadable, 1);
+    }
+
+    #[test]
+    fn lines_with_invalid_utf8_or_a_torn_character_are_skipped_not_fatal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let journal = Journal::open(&path).unwrap();
+        let mut failed = record("A", Outcome::Failed);
+        failed.error = Some(ItemError {
+            code: "content_policy".into(),
+            message: "refusé: « vêtement » non autorisé".into(),
+        });
+        journal.append(&[failed.clone()]).unwrap();
+        drop(journal);
+        let good = std::fs::read(&path).unwrap();
+        // One invalid byte in an otherwise good line.
+        let mut damaged = good.clone();
+        let at = damaged.iter().position(|&b| b == b'A').unwrap();
+        damaged[at] = 0xff;
+        // A line torn inside the two-byte `é`.
+        let cut = good.iter().position(|&b| b == 0xc3).unwrap() + 1;
+        let mut bytes = damaged;
+        bytes.extend_from_slice(&serde_json::to_vec(&record("B", Outcome::Done)).unwrap());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(&good[..cut]);
+        std::fs::write(&path, &bytes).unwrap();
+
+        let loaded = load(&path).unwrap();
+        assert_eq!(loaded.unreadable, 2);
+        assert_eq!(loaded.latest.len(), 1);
+        assert_eq!(loaded.latest["ava/B"].outcome, Outcome::Done);
+        // The torn last line is closed off and the next record is read back.
+        let journal = Journal::open(&path).unwrap();
+        journal.append(&[failed]).unwrap();
+        let loaded = load(&path).unwrap();
+        assert_eq!(loaded.latest["ava/A"].outcome, Outcome::Failed);
+        assert_eq!(loaded.unreadable, 2);
     }
 
     #[test]

@@ -7,7 +7,10 @@
 mod estimate;
 mod gallery;
 mod journal;
+pub(crate) mod lock;
 mod manifest;
+#[cfg(test)]
+mod mutation_tests;
 mod pace;
 mod plan;
 mod progress;
@@ -25,6 +28,7 @@ use serde_json::json;
 
 use crate::cli::BatchArgs;
 use crate::output::write_atomic;
+use crate::stdout::outln;
 use plan::Item;
 use progress::{Mode, Progress};
 
@@ -41,7 +45,7 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         &args.provider,
         crate::config::ProviderRole::TryOn,
     );
-    let manifest = manifest::load(&args.manifest)
+    let manifest = manifest::load(&args.manifest, config.limits.max_input_bytes)
         .await
         .map_err(|e| fitview_engine::Error::invalid_input(e.to_string()))?;
     let manifest = Arc::new(manifest);
@@ -66,8 +70,24 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     );
     let plan = plan::plan(&manifest, &settings_text);
 
+    // Held until the run ends; taken before the journal is read so no other run is writing it.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        let lock = lock::lock(&args.out)?;
+        // Files a killed run was writing; no other run writes here while the lock is held.
+        let partial = crate::output::remove_partial_writes(&args.out)
+            .with_context(|| format!("cannot clean up {}", args.out.display()))?;
+        if partial > 0 {
+            tracing::info!(files = partial, "removed partial writes of an earlier run");
+        }
+        Some(lock)
+    };
     let journal_path = args.out.join(journal::FILE_NAME);
-    let earlier = journal::load(&journal_path)?;
+    let mut earlier = journal::load(&journal_path)?;
+    let missing_outputs = earlier.forget_missing_outputs(&args.out);
     let is_done = |item: &Item| {
         earlier.latest.get(&item.label(&manifest)).is_some_and(|r| {
             r.fingerprint == item.fingerprint && r.outcome == journal::Outcome::Done
@@ -90,12 +110,9 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     });
     let to_run = &todo[..estimate.to_generate];
     if args.dry_run {
-        print_dry_run(&manifest, &estimate, &pace, to_run, &provider_label, &args);
-        return Ok(());
+        return print_dry_run(&manifest, &estimate, &pace, to_run, &provider_label, &args);
     }
 
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let journal = journal::Journal::open(&journal_path)?;
     let mode = Mode::detect(args.output.json);
     if earlier.unreadable > 0 {
@@ -111,6 +128,15 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     ));
     for line in &pace.lowered_by {
         progress.note("pace", line);
+    }
+    if missing_outputs > 0 {
+        progress.note(
+            "resume",
+            &format!(
+                "{missing_outputs} items finished by earlier runs have images missing from {}; they are made again",
+                args.out.display()
+            ),
+        );
     }
     let stop = stop::StopFlag::default();
     stop::listen_for_ctrl_c(stop.clone(), journal.clone(), progress.clone());
@@ -190,6 +216,13 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         );
         return Err(crate::exit::Interrupted.into());
     }
+    if c.failed + c.flagged > 0 {
+        return Err(crate::exit::ItemsFailed {
+            failed: c.failed,
+            flagged: c.flagged,
+        }
+        .into());
+    }
     Ok(())
 }
 
@@ -227,7 +260,7 @@ fn print_dry_run(
     to_run: &[&Item],
     provider: &str,
     args: &BatchArgs,
-) {
+) -> anyhow::Result<()> {
     let labels: Vec<String> = to_run.iter().map(|item| item.label(manifest)).collect();
     if args.output.json {
         progress::event(&json!({
@@ -239,42 +272,43 @@ fn print_dry_run(
             "pace_lowered_by": pace.lowered_by,
             "items": labels,
         }));
-        return;
+        return Ok(());
     }
     let e = estimate;
-    println!(
+    outln!(
         "dry run of {} with {provider} (nothing is called)",
         args.manifest.display()
-    );
-    println!("  items in the plan:          {}", e.items);
-    println!(
+    )?;
+    outln!("  items in the plan:          {}", e.items)?;
+    outln!(
         "  done by earlier runs:       {} (expected cache hits, no provider call)",
         e.cache_hits_expected
-    );
-    println!("  to generate now:            {}", e.to_generate);
+    )?;
+    outln!("  to generate now:            {}", e.to_generate)?;
     if e.capped > 0 {
-        println!("  left for later (--limit / --max-cost): {}", e.capped);
+        outln!("  left for later (--limit / --max-cost): {}", e.capped)?;
     }
-    println!("  provider calls:             {}", e.provider_calls);
-    println!("  estimated cost:             ${:.2}", e.cost_usd);
-    println!(
+    outln!("  provider calls:             {}", e.provider_calls)?;
+    outln!("  estimated cost:             ${:.2}", e.cost_usd)?;
+    outln!(
         "  estimated time:             {} (concurrency {}{})",
         human_duration(e.seconds),
         pace.concurrency,
         pace.rpm
             .map(|r| format!(", {r} calls/min"))
             .unwrap_or_default()
-    );
+    )?;
     for line in &pace.lowered_by {
-        println!("  note: {line}");
+        outln!("  note: {line}")?;
     }
     let shown = 20;
     for label in labels.iter().take(shown) {
-        println!("  would generate {label}");
+        outln!("  would generate {label}")?;
     }
     if labels.len() > shown {
-        println!("  … and {} more", labels.len() - shown);
+        outln!("  … and {} more", labels.len() - shown)?;
     }
+    Ok(())
 }
 
 fn human_duration(seconds: f64) -> String {

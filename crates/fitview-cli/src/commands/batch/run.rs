@@ -240,7 +240,10 @@ async fn read_persons(
     for item in items {
         if let std::collections::hash_map::Entry::Vacant(slot) = persons.entry(item.model) {
             let image = &manifest.models[item.model].image;
-            let bytes = image.read().await.map_err(|e| format!("{image}: {e}"));
+            let bytes = image
+                .read(manifest.max_image_bytes)
+                .await
+                .map_err(|e| format!("{image}: {e}"));
             slot.insert(bytes);
         }
     }
@@ -338,7 +341,7 @@ async fn generate(
     };
     let garment = product
         .image
-        .read()
+        .read(manifest.max_image_bytes)
         .await
         .map_err(|e| Failure::Io(format!("{}: {e}", product.image)))?;
     let options = TryOnOptions {
@@ -359,13 +362,13 @@ async fn generate(
     record.timings = serde_json::to_value(result.timings).ok();
     record.cost_usd = result.usage.estimated_cost_usd;
 
-    let dir = settings.out.join("images").join(&model.id);
+    let dir = item_dir(&settings.out, &model.id, &product.sku);
     let Some(image) = result.images.first() else {
         return Err(Failure::Engine(Error::MalformedResponse {
             detail: "no image".to_owned(),
         }));
     };
-    let path = dir.join(format!("{}.{}", product.sku, image.format.extension()));
+    let path = dir.join(format!("{TRY_ON_NAME}.{}", image.format.extension()));
     let written = write(&path, image.clone()).await?;
     record.thumbnail = written
         .thumbnails
@@ -388,18 +391,24 @@ async fn generate(
         record.cost_usd += variation.usage.estimated_cost_usd;
         let failed_checks = variation.failed_checks;
         if let Some(styled) = variation.images.into_iter().next() {
-            let path = dir.join(format!(
-                "{}--{}.{}",
-                product.sku,
-                style.slug(),
-                styled.format.extension()
-            ));
+            let path = dir.join(format!("{}.{}", style.slug(), styled.format.extension()));
             let written = write(&path, styled).await?;
             record.files.push(relative(&settings.out, &written.path));
             flag(record, failed_checks);
         }
     }
     Ok(())
+}
+
+/// The try-on image's name in its item's directory. Variations are named by their slugs
+/// (`casual`, `color-navy`: letters, digits and `-`, never this name) and thumbnails add
+/// `.WIDTH`, so no two files of an item can have the same name.
+const TRY_ON_NAME: &str = "tryon";
+
+/// Where an item's images go: a directory of its own, `images/MODEL/SKU/`, so no SKU's files can
+/// be mistaken for another's (`TS`'s thumbnail `TS.256` and a product `TS.256`).
+fn item_dir(out: &Path, model: &str, sku: &str) -> std::path::PathBuf {
+    out.join("images").join(model).join(sku)
 }
 
 /// Notes the quality checks failed by the image just written (the last of `record.files`).
@@ -453,7 +462,7 @@ mod tests {
     async fn catalog() -> Arc<Manifest> {
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/catalog/catalog.toml");
-        Arc::new(manifest::load(&path).await.unwrap())
+        Arc::new(manifest::load(&path, 25 << 20).await.unwrap())
     }
 
     #[tokio::test]

@@ -13,6 +13,8 @@ use bytes::Bytes;
 use fitview_engine::{ResultStore, StoreConfig};
 use object_store::{ObjectStore, ObjectStoreExt};
 
+use crate::input_file::read_bounded;
+
 /// One image of the manifest.
 #[derive(Debug, Clone)]
 pub enum ImageSource {
@@ -31,20 +33,26 @@ pub struct StoreObject {
 }
 
 impl ImageSource {
-    /// Reads the whole image.
-    pub async fn read(&self) -> Result<Bytes, String> {
+    /// Reads the whole image, refusing one of more than `max_bytes` (and, for a file, anything
+    /// but a regular file) before reading it.
+    pub async fn read(&self, max_bytes: u64) -> Result<Bytes, String> {
         match self {
             ImageSource::File(path) => {
-                tokio::fs::read(path)
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || read_bounded("image", &path, max_bytes))
                     .await
+                    .map_err(|e| e.to_string())?
                     .map(Bytes::from)
-                    .map_err(|e| match e.kind() {
-                        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-                        _ => e.to_string(),
-                    })
+                    .map_err(|e| e.problem.describe())
             }
             ImageSource::Object(object) => {
                 let got = object.objects.get(&object.path).await.map_err(describe)?;
+                if got.meta.size > max_bytes {
+                    return Err(format!(
+                        "{} bytes, larger than the {max_bytes}-byte limit",
+                        got.meta.size
+                    ));
+                }
                 got.bytes().await.map_err(describe)
             }
         }
@@ -153,11 +161,14 @@ mod tests {
         let url = format!("file://{}", dir.path().join("photo%20one.jpg").display());
         let object = sources.resolve(&url, Path::new("/elsewhere")).unwrap();
         assert_eq!(object.url(), Some(url.as_str()));
-        assert_eq!(local.read().await.unwrap(), object.read().await.unwrap());
+        assert_eq!(
+            local.read(100).await.unwrap(),
+            object.read(100).await.unwrap()
+        );
 
         let missing = format!("file://{}", dir.path().join("gone.jpg").display());
         let missing = sources.resolve(&missing, dir.path()).unwrap();
-        assert_eq!(missing.read().await.unwrap_err(), "no such object");
+        assert_eq!(missing.read(100).await.unwrap_err(), "no such object");
     }
 
     #[test]

@@ -30,8 +30,17 @@ pub fn parse(text: &str) -> (Vec<Node>, Vec<(usize, String)>) {
         Ok(headers) => headers.iter().map(|h| h.to_ascii_lowercase()).collect(),
         Err(e) => return (Vec::new(), vec![(line_of(e.position()), e.to_string())]),
     };
-    for header in &headers {
-        if !COLUMNS.contains(&header.as_str()) {
+    if headers.iter().all(|h| h.is_empty()) {
+        return (
+            Vec::new(),
+            vec![(1, "empty: the first line must name the columns".to_owned())],
+        );
+    }
+    for (i, header) in headers.iter().enumerate() {
+        if headers[..i].contains(header) {
+            // Which of two cells would count is a guess; make the retailer choose.
+            problems.push((1, format!("column `{header}` appears twice")));
+        } else if !COLUMNS.contains(&header.as_str()) {
             problems.push((
                 1,
                 format!(
@@ -71,6 +80,9 @@ pub fn parse(text: &str) -> (Vec<Node>, Vec<(usize, String)>) {
             line,
             value: Value::Table(entries),
         });
+    }
+    if rows.is_empty() && problems.is_empty() {
+        problems.push((1, "no products: only the header row".to_owned()));
     }
     (rows, problems)
 }
@@ -126,6 +138,23 @@ mod tests {
             panic!("table expected")
         };
         assert_eq!(second.len(), 4, "empty cells are absent");
+    }
+
+    #[test]
+    fn empty_header_only_and_duplicate_column_files_are_refused() {
+        for text in ["", "\n\n", "sku,name,category,image\n"] {
+            let (rows, problems) = parse(text);
+            assert!(rows.is_empty());
+            assert_eq!(problems.len(), 1, "{text:?}: {problems:?}");
+            assert_eq!(problems[0].0, 1);
+        }
+        let (_, problems) = parse("sku,image,category,image\nA,a.jpg,top,b.jpg\n");
+        assert!(
+            problems
+                .iter()
+                .any(|(line, m)| *line == 1 && m.contains("`image` appears twice")),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -6,10 +6,10 @@
 //! hashed), which also gives the digests that identify each batch item. Images named by a store
 //! URL are fetched after the manifest has been walked, several at a time.
 
-mod csv_file;
-mod json_file;
+pub(super) mod csv_file;
+pub(super) mod json_file;
 mod node;
-mod toml_file;
+pub(super) mod toml_file;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -19,6 +19,7 @@ use fitview_engine::{BodyLandmarks, GarmentCategory, Style};
 use futures::StreamExt;
 
 use super::source::{ImageSource, Sources};
+use crate::input_file::{MAX_SMALL_TEXT_BYTES, MAX_TEXT_BYTES, read_bounded, read_text_bounded};
 use node::{Node, Value};
 
 /// Store objects fetched at once while validating.
@@ -35,6 +36,9 @@ pub struct Manifest {
     pub products: Vec<Product>,
     /// What to generate.
     pub generate: Generate,
+    /// Most bytes an image may have (the engine's `limits.max_input_bytes`); images are read
+    /// through this bound, here and when generating.
+    pub max_image_bytes: u64,
 }
 
 /// A retailer's model (the person photo).
@@ -121,9 +125,11 @@ impl fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
-/// Reads and validates the manifest at `path` (`.toml` or `.json`).
-pub async fn load(path: &Path) -> Result<Manifest, ManifestError> {
+/// Reads and validates the manifest at `path` (`.toml` or `.json`); no image may have more than
+/// `max_image_bytes`.
+pub async fn load(path: &Path, max_image_bytes: u64) -> Result<Manifest, ManifestError> {
     let mut checker = Checker {
+        max_image_bytes,
         file: path.to_owned(),
         problems: Vec::new(),
         digests: HashMap::new(),
@@ -160,13 +166,16 @@ const GENERATE_KEYS: [&str; 4] = ["models", "categories", "skus", "variations"];
 
 /// Collects problems while building the manifest.
 struct Checker {
+    /// Most bytes an image may have.
+    max_image_bytes: u64,
     /// The file being read (the manifest, or its CSV while reading that).
     file: PathBuf,
     problems: Vec<Problem>,
     /// Image path or URL → digest (or why it cannot be used), so shared images are read once.
     digests: HashMap<String, Result<String, String>>,
-    /// Ids seen so far (kind and id → where), to report duplicates.
-    seen: HashMap<String, String>,
+    /// Ids seen so far (kind and lower-cased id → where, and the id as written), to report
+    /// duplicates.
+    seen: HashMap<String, (String, String)>,
     /// Resolves image references; opens each store once.
     sources: Sources,
     /// Images in stores, with where each is named, fetched after the walk.
@@ -192,10 +201,13 @@ impl Checker {
     }
 
     fn manifest(&mut self, path: &Path) -> Option<Manifest> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match read_text_bounded("manifest", path, MAX_TEXT_BYTES) {
             Ok(text) => text,
             Err(e) => {
-                self.problem(1, format!("cannot read the manifest: {e}"));
+                self.problem(
+                    1,
+                    format!("cannot read the manifest: {}", e.problem.describe()),
+                );
                 return None;
             }
         };
@@ -276,15 +288,19 @@ impl Checker {
             models,
             products,
             generate: generate?,
+            max_image_bytes: self.max_image_bytes,
         })
     }
 
     fn csv_products(&mut self, csv_path: &Path, base: &Path) -> Vec<Product> {
         self.file = csv_path.to_owned();
-        let text = match std::fs::read_to_string(csv_path) {
+        let text = match read_text_bounded("product CSV", csv_path, MAX_TEXT_BYTES) {
             Ok(text) => text,
             Err(e) => {
-                self.problem(1, format!("cannot read the product CSV: {e}"));
+                self.problem(
+                    1,
+                    format!("cannot read the product CSV: {}", e.problem.describe()),
+                );
                 return Vec::new();
             }
         };
@@ -432,16 +448,27 @@ impl Checker {
             self.problem(line, format!("{what} `{id}` must be letters, digits, `-`, `_` or `.` (not first), at most 100"));
             return None;
         }
+        // Ids name files and directories: ones that differ only in case would share them on
+        // the file systems that ignore case (macOS, Windows), so they are duplicates too.
         let place = format!("{}:{line}", self.file.display());
-        let first = self
+        let (first, first_id) = self
             .seen
-            .entry(format!("{what}\0{id}"))
-            .or_insert(place.clone())
+            .entry(format!("{what}\0{}", id.to_ascii_lowercase()))
+            .or_insert((place.clone(), id.clone()))
             .clone();
         if first == place {
             Some(id)
-        } else {
+        } else if first_id == id {
             self.problem(line, format!("duplicate {what} `{id}` (first at {first})"));
+            None
+        } else {
+            self.problem(
+                line,
+                format!(
+                    "{what} `{id}` differs from `{first_id}` (at {first}) only in case; their \
+                     images would share files where case is ignored"
+                ),
+            );
             None
         }
     }
@@ -572,12 +599,27 @@ impl Checker {
             }
             generate.categories = Some(parsed);
         }
+        let mut slugs: HashMap<String, String> = HashMap::new();
         for (variation, line) in self
             .strings(entries, "variations", "generate")
             .unwrap_or_default()
         {
             match parse_variation(&variation) {
-                Some(style) => generate.variations.push(style),
+                // Each variation's image is named by its slug.
+                Some(style) => match slugs.get(&style.slug()) {
+                    Some(first) => self.problem(
+                        line,
+                        format!(
+                            "generate: variations `{first}` and `{variation}` would both be \
+                             written as `{}`",
+                            style.slug()
+                        ),
+                    ),
+                    None => {
+                        slugs.insert(style.slug(), variation.clone());
+                        generate.variations.push(style);
+                    }
+                },
                 None => self.problem(
                     line,
                     format!("generate: unknown variation `{variation}` (casual, formal, party, color:NAME, background:WORDS)"),
@@ -616,15 +658,13 @@ impl Checker {
                 return Some((source, String::new()));
             }
         };
+        let max_bytes = self.max_image_bytes;
         let digest = self
             .digests
             .entry(path.display().to_string())
             .or_insert_with(|| {
-                std::fs::read(&path)
-                    .map_err(|e| match e.kind() {
-                        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-                        _ => e.to_string(),
-                    })
+                read_bounded("image", &path, max_bytes)
+                    .map_err(|e| e.problem.describe())
                     .and_then(|bytes| image_digest(&bytes))
             })
             .clone();
@@ -646,11 +686,12 @@ impl Checker {
             .iter()
             .filter(|image| seen.insert(image.url.as_str()))
             .collect();
+        let max_bytes = self.max_image_bytes;
         let fetched: Vec<(String, Result<String, String>)> = futures::stream::iter(urls)
             .map(|image| async move {
                 let digest = image
                     .source
-                    .read()
+                    .read(max_bytes)
                     .await
                     .and_then(|bytes| image_digest(&bytes));
                 (image.url.clone(), digest)
@@ -694,8 +735,8 @@ impl Checker {
         what: &str,
     ) -> Option<BodyLandmarks> {
         let path = self.local(reference, line, base, what)?;
-        let parsed = std::fs::read(&path)
-            .map_err(|e| e.to_string())
+        let parsed = read_bounded("landmarks", &path, MAX_SMALL_TEXT_BYTES)
+            .map_err(|e| e.problem.describe())
             .and_then(|bytes| {
                 serde_json::from_slice::<BodyLandmarks>(&bytes).map_err(|e| e.to_string())
             });
