@@ -190,7 +190,10 @@ mod tests {
         assert_eq!(counts(&twice), [1, 0]);
         // Different events at one instant chain in step order.
         let same = [touch("a", TryonCompleted, 5), touch("a", ProductViewed, 5)];
-        assert_eq!(counts(&funnel(&same, &STEPS, Duration::days(1))), [1, 1, 0, 0]);
+        assert_eq!(
+            counts(&funnel(&same, &STEPS, Duration::days(1))),
+            [1, 1, 0, 0]
+        );
         let none = funnel(&[], &STEPS, Duration::days(1));
         assert_eq!(counts(&none), [0, 0, 0, 0]);
         assert_eq!(none[1].conversion_from_previous, None);
