@@ -79,6 +79,36 @@ impl Default for RateLimits {
     }
 }
 
+/// The analytics buffer and cache.
+#[derive(Debug, Clone)]
+pub struct AnalyticsSettings {
+    /// The buffer is flushed at least this often.
+    pub flush_interval: Duration,
+    /// The buffer is flushed as soon as this many events wait.
+    pub flush_events: usize,
+    /// Events the buffer holds at most; beyond, clients get 429 and server events are shed.
+    pub max_buffered: usize,
+    /// Events per `POST /api/v1/events`.
+    pub max_batch: usize,
+    /// Largest body of a `POST /api/v1/events`, in bytes.
+    pub max_batch_bytes: usize,
+    /// How long a retailer's figures are cached (a flush drops them sooner).
+    pub cache_ttl: Duration,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        Self {
+            flush_interval: Duration::from_secs(5 * 60),
+            flush_events: 100,
+            max_buffered: 50_000,
+            max_batch: 500,
+            max_batch_bytes: 1024 * 1024,
+            cache_ttl: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
 /// Token settings.
 #[derive(Debug, Clone)]
 pub struct TokenSettings {
@@ -138,6 +168,8 @@ pub struct ServerConfig {
     pub limits: ServerLimits,
     /// Rate limits.
     pub rate_limits: RateLimits,
+    /// The analytics buffer and cache.
+    pub analytics: AnalyticsSettings,
     /// The engine's configuration (provider, decode limits, ...), with the result store
     /// (`store.url`) and the Redis URL (`cache.redis_url`) the server uses too.
     pub engine: EngineConfig,
@@ -158,6 +190,7 @@ impl ServerConfig {
             tokens: TokenSettings::default(),
             limits: ServerLimits::default(),
             rate_limits: RateLimits::default(),
+            analytics: AnalyticsSettings::default(),
             engine: EngineConfig::default(),
             bootstrap_admin: None,
             tls: None,
@@ -253,6 +286,12 @@ pub struct ServeArgs {
         requires = "tls_cert"
     )]
     pub tls_key: Option<PathBuf>,
+    /// Seconds between flushes of the analytics buffer (default 300).
+    #[arg(long, env = "FITVIEW_ANALYTICS_FLUSH_SECS", value_name = "SECS")]
+    pub analytics_flush_secs: Option<u64>,
+    /// Buffered analytics events that start a flush at once (default 100).
+    #[arg(long, env = "FITVIEW_ANALYTICS_FLUSH_EVENTS", value_name = "N")]
+    pub analytics_flush_events: Option<usize>,
     /// Email of an administrator to create at start (with FITVIEW_ADMIN_PASSWORD).
     #[arg(long, env = "FITVIEW_ADMIN_EMAIL", value_name = "EMAIL")]
     pub admin_email: Option<String>,
@@ -296,6 +335,12 @@ impl ServeArgs {
         }
         if let Some(n) = self.password_hashes {
             config.limits.password_hashes = n;
+        }
+        if let Some(secs) = self.analytics_flush_secs {
+            config.analytics.flush_interval = Duration::from_secs(secs.max(1));
+        }
+        if let Some(n) = self.analytics_flush_events {
+            config.analytics.flush_events = n.max(1);
         }
         if let (Some(cert), Some(key)) = (self.tls_cert, self.tls_key) {
             config.tls = Some(TlsFiles { cert, key });

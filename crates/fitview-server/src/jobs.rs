@@ -126,6 +126,7 @@ async fn worker(state: AppState, receiver: Receiver) {
         let id = job.id.clone();
         let span = tracing::info_span!("tryon_job", job_id = %id);
         let outcome = tracing::Instrument::instrument(run(&state, job), span).await;
+        state.analytics.job_finished(&id, outcome.is_ok()).await;
         if let Err(error) = outcome {
             let message = error.public_message();
             tracing::warn!(job_id = %id, code = error.code(), %error, "try-on job failed");
@@ -177,6 +178,7 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
                 // made from (cheap clones of the same bytes).
                 let photos = request.clone();
                 let result = try_on_counted(state, request).await?;
+                state.analytics.job_cost(&job.id, &result.usage);
                 let failed_checks = quality::to_column(&result.failed_checks)?;
                 if failed_checks.is_some() {
                     state

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 
+pub mod analytics;
 pub mod auth;
 pub mod cache;
 pub mod config;

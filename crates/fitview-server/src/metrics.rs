@@ -45,6 +45,8 @@ pub struct Metrics {
     pub queue_rejections: AtomicU64,
     /// Rate-limit checks answered from this process's memory because Redis did not answer.
     pub rate_limit_fallbacks: Arc<AtomicU64>,
+    /// The analytics buffer's counters.
+    pub analytics: Arc<crate::analytics::Counters>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -155,6 +157,7 @@ impl Metrics {
             out,
             "# HELP fitview_tryon_queue_depth Try-on jobs waiting for a worker.\n# TYPE fitview_tryon_queue_depth gauge\nfitview_tryon_queue_depth {queue_depth}"
         );
+        self.analytics.render(&mut out);
         out
     }
 }

@@ -8,6 +8,7 @@ use fitview_engine::{Engine, EngineBuilder, ResultStore, StoreConfig};
 use sqlx::AnyPool;
 
 use crate::auth::account_check::AccountCheck;
+use crate::analytics::Analytics;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{Role, password};
 use crate::cache::ResultCache;
@@ -86,6 +87,8 @@ pub struct Inner {
     pub direct_work: DirectSlots,
     /// Finished results.
     pub cache: ResultCache,
+    /// Events, their buffer and the retailer's figures.
+    pub analytics: Arc<Analytics>,
 }
 
 impl Deref for AppState {
@@ -139,6 +142,11 @@ impl AppState {
         let metrics = Metrics::default();
         let limiters = Limiters::new(&config, &metrics)?;
         let db = db::connect(&config.database_url()).await?;
+        let analytics = Analytics::new(
+            db.clone(),
+            config.analytics.clone(),
+            metrics.analytics.clone(),
+        );
         let state = AppState {
             inner: Arc::new(Inner {
                 jwt: JwtKeys::new(&secret, &config.tokens),
@@ -156,6 +164,7 @@ impl AppState {
                 jobs: JobQueue::new(config.limits.queue_capacity),
                 direct_work: DirectSlots::new(config.limits.workers),
                 cache: ResultCache::default(),
+                analytics,
                 files,
                 db,
                 engine,
@@ -167,12 +176,15 @@ impl AppState {
             ensure_admin(&state, &admin.email, &admin.password).await?;
         }
         state.jobs.start(&state, state.config.limits.workers);
+        state.analytics.start();
         Ok(state)
     }
 
-    /// Stops accepting try-ons and waits for the accepted ones to finish.
+    /// Stops accepting try-ons, waits for the accepted ones to finish, then flushes the
+    /// analytics buffer (the try-ons' own events included).
     pub async fn shutdown(&self) {
         self.jobs.close_and_drain().await;
+        self.analytics.close().await;
     }
 }
 

@@ -27,6 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::analytics::routes as analytics;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -132,6 +133,22 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/tryon/{id}", get(tryon::get_job))
         .route("/api/v1/tryon/{id}/feedback", post(tryon::feedback))
         .route("/api/v1/images/{key}/{file}", get(images::result_image))
+        .route(
+            "/api/v1/events",
+            post(analytics::post_events).layer(DefaultBodyLimit::max(
+                state.config.analytics.max_batch_bytes,
+            )),
+        )
+        .route("/api/v1/analytics/funnel", get(analytics::funnel_route))
+        .route("/api/v1/analytics/products", get(analytics::products))
+        .route("/api/v1/analytics/models", get(analytics::models))
+        .route("/api/v1/analytics/sizes", get(analytics::sizes))
+        .route("/api/v1/analytics/tryons", get(analytics::tryons))
+        .route("/api/v1/analytics/forecast", get(analytics::forecast_route))
+        .route(
+            "/api/v1/analytics/export.csv",
+            get(crate::analytics::export::export_csv),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,

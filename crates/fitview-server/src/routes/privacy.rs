@@ -158,6 +158,7 @@ pub async fn delete_me(State(state): State<AppState>, user: AuthUser) -> ApiResu
             }
         }
     }
+    state.analytics.forget_shopper(&user.id).await?;
     if !db::users::delete(&state.db, &user.id).await? {
         return Err(ApiError::Unauthorized);
     }

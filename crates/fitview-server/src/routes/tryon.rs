@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use fitview_insights::EventKind;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
@@ -208,6 +209,9 @@ async fn cached_answer(
     state.metrics.cache_hits.fetch_add(1, Ordering::Relaxed);
     let (job_id, created_at) =
         record_hit(state, user, &body.model_id, &body.product_id, entry).await?;
+    state
+        .analytics
+        .tryon_served(&user.id, &body.product_id, &body.model_id);
     Ok((
         StatusCode::OK,
         Json(JobView {
@@ -296,6 +300,12 @@ pub async fn create(
         updated_at: now,
     };
     db::tryon::insert_job(&state.db, &job).await?;
+    state.analytics.tryon(
+        EventKind::TryonRequested,
+        &user.id,
+        &job.product_id,
+        &job.model_id,
+    );
     let mut finished = state.jobs.subscribe();
     let submitted = state.jobs.submit(TryOnJob {
         id: job.id.clone(),
@@ -311,6 +321,12 @@ pub async fn create(
                 .fetch_add(1, Ordering::Relaxed);
         }
         db::tryon::mark_failed(&state.db, &job.id, error.code(), &error.public_message()).await?;
+        state.analytics.tryon(
+            EventKind::TryonFailed,
+            &user.id,
+            &job.product_id,
+            &job.model_id,
+        );
         return Err(error);
     }
 

@@ -12,9 +12,11 @@ use axum::Json;
 use axum::extract::State;
 use fitview_engine::store::Provenance;
 use fitview_engine::{ContentKey, OutputOptions, Style};
+use fitview_insights::EventKind;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::analytics::server_event;
 use crate::auth::AuthUser;
 use crate::db::{self, tryon::ResultRow};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -196,6 +198,14 @@ pub async fn create(
         .engine
         .variations(bytes, style.clone(), samples, OutputOptions::default())
         .await?;
+    let event = EventKind::VariationCreated;
+    state.analytics.record(server_event(
+        event,
+        &user.id,
+        &job.product_id,
+        Some(&job.model_id),
+        Some(&made.usage),
+    ));
     let from: ContentKey = result_key.parse()?;
     let provenance = Provenance {
         provider: made.provider.clone(),

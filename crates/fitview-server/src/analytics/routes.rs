@@ -1,0 +1,355 @@
+//! The analytics API: `POST /api/v1/events` for shoppers and retailers, and the retailer's
+//! figures of its own catalog (another retailer, a shopper or an administrator gets 404).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use fitview_insights::aggregate::{self, Rollup, week_start, weekly_units};
+use fitview_insights::forecast::forecast;
+use fitview_insights::{EventKind, FunnelTouch, funnel};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{BatchError, check_batch, store};
+use crate::auth::{AuthUser, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+
+/// What a client is told to wait when the buffer is full.
+const BUFFER_FULL_RETRY: Duration = Duration::from_secs(1);
+/// Longest range of days one request reads.
+const MAX_RANGE_DAYS: u64 = 2 * 366;
+/// Days read when the request names no `from`.
+const DEFAULT_RANGE_DAYS: u64 = 30;
+
+/// A batch of events.
+#[derive(Debug, Deserialize)]
+pub struct EventsBody {
+    /// The events (at most the configured batch size, 500 by default).
+    pub events: Vec<Value>,
+}
+
+/// What became of a batch.
+#[derive(Debug, Serialize)]
+pub struct EventsAnswer {
+    /// Events kept (a resent id is kept and then changes nothing).
+    pub accepted: usize,
+    /// The refused events, each with its index, field and reason.
+    pub errors: Vec<BatchError>,
+}
+
+/// Records a batch of events: 202 with the errors of the refused ones (the others are kept);
+/// 429 with `Retry-After` when the buffer is full (nothing kept; send the batch again).
+pub async fn post_events(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<EventsBody>,
+) -> ApiResult<(StatusCode, Json<EventsAnswer>)> {
+    let max = state.analytics.settings().max_batch;
+    if body.events.len() > max {
+        return Err(ApiError::Validation(format!(
+            "at most {max} events per batch"
+        )));
+    }
+    let (good, errors) = check_batch(&state, &user, body.events, Utc::now()).await?;
+    let accepted = good.len();
+    state
+        .analytics
+        .submit(good)
+        .map_err(|_| ApiError::RateLimited {
+            retry_after: BUFFER_FULL_RETRY,
+        })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EventsAnswer { accepted, errors }),
+    ))
+}
+
+/// The range and product of a retailer's request.
+#[derive(Debug, Default, Deserialize)]
+pub struct RangeQuery {
+    /// One product of the caller's; the whole catalog without.
+    pub product_id: Option<String>,
+    /// First day (YYYY-MM-DD, UTC); 30 days before `to` without.
+    pub from: Option<String>,
+    /// Last day, included; today without.
+    pub to: Option<String>,
+    /// The funnel's conversion window in days (1 to 90, default 7).
+    pub window_days: Option<u32>,
+    /// Weeks to forecast (1 to 52, default 8).
+    pub weeks: Option<u32>,
+}
+
+/// A checked request: the retailer, its product if any, and the days.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// The retailer (the caller).
+    pub retailer: String,
+    /// One of its products.
+    pub product: Option<String>,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (included).
+    pub to: NaiveDate,
+}
+
+fn day(text: &str, field: &str) -> ApiResult<NaiveDate> {
+    text.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{field}: expected a date YYYY-MM-DD")))
+}
+
+impl Scope {
+    /// Only a retailer sees analytics, and only of its own products (404 otherwise).
+    pub async fn of(state: &AppState, user: &AuthUser, query: &RangeQuery) -> ApiResult<Scope> {
+        if user.role != Role::Retailer {
+            return Err(ApiError::NotFound);
+        }
+        if let Some(product) = &query.product_id {
+            crate::routes::products::visible(state, user, product).await?;
+        }
+        let to = match &query.to {
+            Some(text) => day(text, "to")?,
+            None => Utc::now().date_naive(),
+        };
+        let from = match &query.from {
+            Some(text) => day(text, "from")?,
+            None => to - Days::new(DEFAULT_RANGE_DAYS - 1),
+        };
+        if from > to {
+            return Err(ApiError::Validation("from must not be after to".to_owned()));
+        }
+        if to - Days::new(MAX_RANGE_DAYS) > from {
+            return Err(ApiError::Validation(format!(
+                "at most {MAX_RANGE_DAYS} days per request"
+            )));
+        }
+        Ok(Scope {
+            retailer: user.id.clone(),
+            product: query.product_id.clone(),
+            from,
+            to,
+        })
+    }
+
+    fn cache_key(&self, what: &str, extra: u32) -> String {
+        format!(
+            "{what}|{}|{}|{}|{extra}",
+            self.product.as_deref().unwrap_or(""),
+            self.from,
+            self.to
+        )
+    }
+
+    /// The scope's rollups.
+    pub async fn rollups(&self, state: &AppState) -> ApiResult<Vec<Rollup>> {
+        Ok(store::rollups(
+            &state.db,
+            &self.retailer,
+            self.product.as_deref(),
+            self.from,
+            self.to,
+        )
+        .await?)
+    }
+
+    fn echo(&self) -> Value {
+        json!({"product_id": self.product, "from": self.from.to_string(), "to": self.to.to_string()})
+    }
+}
+
+/// Answers from the cache, or computes, keeps and answers.
+async fn cached<F>(
+    state: &AppState,
+    scope: &Scope,
+    key: String,
+    compute: F,
+) -> ApiResult<Json<Value>>
+where
+    F: AsyncFnOnce() -> ApiResult<Value>,
+{
+    let cache = &state.analytics.cache;
+    if let Some(answer) = cache.get(&scope.retailer, &key).await {
+        return Ok(Json((*answer).clone()));
+    }
+    let mut answer = compute().await?;
+    if let (Value::Object(map), Value::Object(echo)) = (&mut answer, scope.echo()) {
+        map.extend(echo);
+    }
+    cache
+        .put(&scope.retailer, &key, Arc::new(answer.clone()))
+        .await;
+    Ok(Json(answer))
+}
+
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The funnel view → try-on → cart → purchase: distinct shoppers reaching each step in order
+/// within the window, with the conversion between steps.
+pub async fn funnel_route(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let scope = Scope::of(&state, &user, &query).await?;
+    let window_days = query.window_days.unwrap_or(7);
+    if !(1..=90).contains(&window_days) {
+        return Err(ApiError::Validation(
+            "window_days must be 1 to 90".to_owned(),
+        ));
+    }
+    let key = scope.cache_key("funnel", window_days);
+    cached(&state, &scope, key, async || {
+        let steps = EventKind::DEFAULT_FUNNEL;
+        let end = midnight(scope.to) + chrono::Duration::days(1);
+        let touches = store::touches(
+            &state.db,
+            &scope.retailer,
+            scope.product.as_deref(),
+            &steps,
+            (midnight(scope.from), end),
+        )
+        .await?;
+        let touches: Vec<FunnelTouch<'_>> = touches
+            .iter()
+            .map(|t| FunnelTouch {
+                shopper: &t.shopper,
+                kind: t.kind,
+                at: t.at,
+            })
+            .collect();
+        let steps = funnel(
+            &touches,
+            &steps,
+            chrono::Duration::days(i64::from(window_days)),
+        );
+        Ok(json!({"window_days": window_days, "steps": steps}))
+    })
+    .await
+}
+
+/// Try-ons, carts, purchases and conversion per product.
+pub async fn products(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let scope = Scope::of(&state, &user, &query).await?;
+    cached(&state, &scope, scope.cache_key("products", 0), async || {
+        Ok(json!({"products": aggregate::products(&scope.rollups(&state).await?)}))
+    })
+    .await
+}
+
+/// Try-ons and conversion per model: which bodies shoppers choose.
+pub async fn models(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let scope = Scope::of(&state, &user, &query).await?;
+    cached(&state, &scope, scope.cache_key("models", 0), async || {
+        Ok(json!({"models": aggregate::models(&scope.rollups(&state).await?)}))
+    })
+    .await
+}
+
+/// Carts, purchases and returns per size, with the return reasons.
+pub async fn sizes(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let scope = Scope::of(&state, &user, &query).await?;
+    cached(&state, &scope, scope.cache_key("sizes", 0), async || {
+        Ok(json!({"sizes": aggregate::sizes(&scope.rollups(&state).await?)}))
+    })
+    .await
+}
+
+/// Try-ons per day: requested, completed, failed, failure rate and provider cost.
+pub async fn tryons(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    let scope = Scope::of(&state, &user, &query).await?;
+    cached(&state, &scope, scope.cache_key("tryons", 0), async || {
+        Ok(json!({"days": aggregate::days(&scope.rollups(&state).await?)}))
+    })
+    .await
+}
+
+/// A forecast as the API shows it.
+pub async fn forecast_of(
+    state: &AppState,
+    retailer: &str,
+    product: &str,
+    weeks: u32,
+    today: NaiveDate,
+) -> ApiResult<Value> {
+    // Whole weeks only: the current week is the first forecast one.
+    let this_week = week_start(today);
+    let last_full = this_week - Days::new(1);
+    let series = match store::first_day(&state.db, retailer, product).await? {
+        Some(first) if first <= last_full => {
+            let rows = store::rollups(&state.db, retailer, Some(product), first, last_full).await?;
+            weekly_units(&rows, first, last_full)
+        }
+        _ => Vec::new(),
+    };
+    let f = forecast(&series, weeks as usize);
+    let points: Vec<Value> = f
+        .points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let start = this_week + Days::new(7 * i as u64);
+            json!({"week_start": start.to_string(), "units": p.units, "low": p.low, "high": p.high})
+        })
+        .collect();
+    Ok(json!({
+        "product_id": product,
+        "history_weeks": series.len(),
+        "demand": f.demand,
+        "method": f.method,
+        "points": points,
+        "backtest": f.backtest,
+    }))
+}
+
+/// Weekly demand forecast of one product, with its backtest against seasonal naive.
+pub async fn forecast_route(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<RangeQuery>,
+) -> ApiResult<Json<Value>> {
+    if query.product_id.is_none() && user.role == Role::Retailer {
+        return Err(ApiError::BadRequest("product_id is required".to_owned()));
+    }
+    let scope = Scope::of(&state, &user, &query).await?;
+    let product = scope.product.clone().ok_or(ApiError::NotFound)?;
+    let weeks = query.weeks.unwrap_or(8);
+    if !(1..=52).contains(&weeks) {
+        return Err(ApiError::Validation("weeks must be 1 to 52".to_owned()));
+    }
+    let today = Utc::now().date_naive();
+    let key = format!("forecast|{product}|{today}|{weeks}");
+    let answer = cached(&state, &scope, key, async || {
+        forecast_of(&state, &scope.retailer, &product, weeks, today).await
+    })
+    .await?;
+    // The forecast reads its own history, not the request's range.
+    let Json(mut answer) = answer;
+    if let Value::Object(map) = &mut answer {
+        map.remove("from");
+        map.remove("to");
+    }
+    Ok(Json(answer))
+}

@@ -1,0 +1,318 @@
+//! Events and rollups in the database: the flush's one transaction and the reads of the
+//! retailer's figures. Portable SQL for SQLite and PostgreSQL (`CAST(SUM(..) AS BIGINT)`
+//! because PostgreSQL sums `BIGINT`s as `NUMERIC`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use fitview_insights::aggregate::{Rollup, RollupKey, rollup};
+use fitview_insights::{Event, EventKind, ReturnReason};
+use sqlx::{AnyPool, Row};
+
+use super::buffer::Pending;
+
+/// Rows per multi-row `INSERT` (15 columns: well under SQLite's placeholder limit).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// What a flush wrote.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Events new to the database (counted in the rollups).
+    pub new_events: usize,
+    /// Events whose id was already stored or repeated in the batch (no-ops).
+    pub duplicates: usize,
+    /// Server events about a product that no longer exists (dropped).
+    pub orphans: usize,
+    /// Retailers whose figures changed.
+    pub retailers: Vec<String>,
+}
+
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The retailers of these products.
+async fn retailers_of(
+    db: &AnyPool,
+    products: &HashSet<&str>,
+) -> Result<HashMap<String, String>, sqlx::Error> {
+    let mut found = HashMap::new();
+    let products: Vec<&str> = products.iter().copied().collect();
+    for chunk in products.chunks(ROWS_PER_STATEMENT) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, retailer_id FROM products WHERE id IN ({})",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.to_string());
+        }
+        for row in query.fetch_all(db).await? {
+            found.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Writes a batch in one transaction: the events new to the database, and their rollups added
+/// to the stored ones. Resent ids change nothing.
+pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::Error> {
+    let mut written = Written::default();
+    let mut seen = HashSet::new();
+    let mut unique = Vec::with_capacity(batch.len());
+    for pending in batch {
+        if seen.insert(pending.event.id.clone()) {
+            unique.push(pending);
+        } else {
+            written.duplicates += 1;
+        }
+    }
+    let unknown: HashSet<&str> = unique
+        .iter()
+        .filter(|p| p.retailer_id.is_none())
+        .map(|p| p.event.product_id.as_str())
+        .collect();
+    let owners = retailers_of(db, &unknown).await?;
+    let events: Vec<(String, Event)> = unique
+        .into_iter()
+        .filter_map(|p| {
+            let retailer = p
+                .retailer_id
+                .or_else(|| owners.get(&p.event.product_id).cloned());
+            if retailer.is_none() {
+                written.orphans += 1;
+            }
+            retailer.map(|r| (r, p.event))
+        })
+        .collect();
+
+    let received = Utc::now().timestamp_millis();
+    let mut tx = db.begin().await?;
+    let mut inserted: HashSet<String> = HashSet::new();
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO analytics_events (id, retailer_id, kind, occurred_at, received_at, \
+             product_id, model_id, size, quantity, value_cents, currency, session_id, user_id, \
+             reason, provider_cost_micros) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            placeholders(chunk.len(), 15)
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for (retailer, e) in chunk {
+            query = query
+                .bind(e.id.clone())
+                .bind(retailer.clone())
+                .bind(e.kind.as_str())
+                .bind(e.occurred_at.timestamp_millis())
+                .bind(received)
+                .bind(e.product_id.clone())
+                .bind(e.model_id.clone())
+                .bind(e.size.clone())
+                .bind(e.quantity)
+                .bind(e.value_cents)
+                .bind(e.currency.clone())
+                .bind(e.session_id.clone())
+                .bind(e.user_id.clone())
+                .bind(e.reason.map(ReturnReason::as_str))
+                .bind(e.provider_cost_micros);
+        }
+        inserted.extend(query.fetch_all(&mut *tx).await?);
+    }
+    let mut by_retailer: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
+    for (retailer, event) in &events {
+        if inserted.contains(&event.id) {
+            by_retailer.entry(retailer).or_default().push(event);
+        }
+    }
+    written.new_events = inserted.len();
+    written.duplicates += events.len() - inserted.len();
+    let rows: Vec<(&str, Rollup)> = by_retailer
+        .iter()
+        .flat_map(|(retailer, events)| {
+            rollup(events.iter().copied())
+                .into_iter()
+                .map(move |row| (*retailer, row))
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO analytics_rollups (retailer_id, day, product_id, model_id, size, kind, \
+             reason, events, units, value_cents, cost_micros) VALUES {} \
+             ON CONFLICT (retailer_id, day, product_id, model_id, size, kind, reason) DO UPDATE SET \
+             events = analytics_rollups.events + excluded.events, \
+             units = analytics_rollups.units + excluded.units, \
+             value_cents = analytics_rollups.value_cents + excluded.value_cents, \
+             cost_micros = analytics_rollups.cost_micros + excluded.cost_micros",
+            placeholders(chunk.len(), 11)
+        );
+        let mut query = sqlx::query(&sql);
+        for (retailer, row) in chunk {
+            let k = &row.key;
+            query = query
+                .bind(retailer.to_string())
+                .bind(k.day.to_string())
+                .bind(k.product_id.clone())
+                .bind(k.model_id.clone())
+                .bind(k.size.clone())
+                .bind(k.kind.as_str())
+                .bind(k.reason.map_or("", ReturnReason::as_str))
+                .bind(row.events)
+                .bind(row.units)
+                .bind(row.value_cents)
+                .bind(row.cost_micros);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    written.retailers = by_retailer.keys().map(|r| r.to_string()).collect();
+    Ok(written)
+}
+
+/// The rollups of a retailer (one product, or all) from day `from` to day `to`, both included.
+pub async fn rollups(
+    db: &AnyPool,
+    retailer: &str,
+    product: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Rollup>, sqlx::Error> {
+    let mut sql = "SELECT day, product_id, model_id, size, kind, reason, events, units, \
+                   value_cents, cost_micros FROM analytics_rollups \
+                   WHERE retailer_id = $1 AND day >= $2 AND day <= $3"
+        .to_owned();
+    if product.is_some() {
+        sql.push_str(" AND product_id = $4");
+    }
+    let mut query = sqlx::query(&sql)
+        .bind(retailer.to_owned())
+        .bind(from.to_string())
+        .bind(to.to_string());
+    if let Some(product) = product {
+        query = query.bind(product.to_owned());
+    }
+    let rows = query.fetch_all(db).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let day: String = row.try_get(0)?;
+        let kind: String = row.try_get(4)?;
+        let reason: String = row.try_get(5)?;
+        let (Ok(day), Some(kind)) = (day.parse::<NaiveDate>(), EventKind::parse(&kind)) else {
+            tracing::warn!(%day, %kind, "skipping an unreadable analytics rollup");
+            continue;
+        };
+        out.push(Rollup {
+            key: RollupKey {
+                day,
+                product_id: row.try_get(1)?,
+                model_id: row.try_get(2)?,
+                size: row.try_get(3)?,
+                kind,
+                reason: ReturnReason::parse(&reason),
+            },
+            events: row.try_get(6)?,
+            units: row.try_get(7)?,
+            value_cents: row.try_get(8)?,
+            cost_micros: row.try_get(9)?,
+        });
+    }
+    Ok(out)
+}
+
+/// One stored event as a funnel reads it.
+#[derive(Debug, Clone)]
+pub struct Touch {
+    /// The shopper; else the session; else the event itself (it then stands alone).
+    pub shopper: String,
+    /// What happened.
+    pub kind: EventKind,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A retailer's events of these kinds (about one product, or all) in `[from, to)`.
+pub async fn touches(
+    db: &AnyPool,
+    retailer: &str,
+    product: Option<&str>,
+    kinds: &[EventKind],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<Touch>, sqlx::Error> {
+    let first_kind = if product.is_some() { 5 } else { 4 };
+    let list: Vec<String> = (0..kinds.len())
+        .map(|i| format!("${}", first_kind + i))
+        .collect();
+    let sql = format!(
+        "SELECT COALESCE(user_id, session_id, id), kind, occurred_at FROM analytics_events \
+         WHERE retailer_id = $1 AND occurred_at >= $2 AND occurred_at < $3{} AND kind IN ({})",
+        if product.is_some() {
+            " AND product_id = $4"
+        } else {
+            ""
+        },
+        list.join(", ")
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(retailer.to_owned())
+        .bind(from.timestamp_millis())
+        .bind(to.timestamp_millis());
+    if let Some(product) = product {
+        query = query.bind(product.to_owned());
+    }
+    for kind in kinds {
+        query = query.bind(kind.as_str());
+    }
+    let mut out = Vec::new();
+    for row in query.fetch_all(db).await? {
+        let kind: String = row.try_get(1)?;
+        let at: i64 = row.try_get(2)?;
+        if let (Some(kind), Some(at)) =
+            (EventKind::parse(&kind), DateTime::from_timestamp_millis(at))
+        {
+            out.push(Touch {
+                shopper: row.try_get(0)?,
+                kind,
+                at,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The first day with any event of a product.
+pub async fn first_day(
+    db: &AnyPool,
+    retailer: &str,
+    product: &str,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    let day: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(day) FROM analytics_rollups WHERE retailer_id = $1 AND product_id = $2",
+    )
+    .bind(retailer.to_owned())
+    .bind(product.to_owned())
+    .fetch_one(db)
+    .await?;
+    Ok(day.and_then(|d| d.parse().ok()))
+}
+
+/// Replaces a shopper's id in every stored event by `pseudonym`: the counts stay, the link to
+/// the person goes. Returns the events changed.
+pub async fn rename_shopper(
+    db: &AnyPool,
+    user_id: &str,
+    pseudonym: &str,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("UPDATE analytics_events SET user_id = $1 WHERE user_id = $2")
+        .bind(pseudonym.to_owned())
+        .bind(user_id.to_owned())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
