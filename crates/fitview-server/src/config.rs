@@ -177,6 +177,8 @@ pub struct ServerConfig {
     pub bootstrap_admin: Option<BootstrapAdmin>,
     /// Serve HTTPS with these files; plain HTTP (e.g. behind a TLS proxy) when `None`.
     pub tls: Option<TlsFiles>,
+    /// The durable job queue: lease, attempts, backoff.
+    pub queue: crate::queue::QueueSettings,
 }
 
 impl ServerConfig {
@@ -194,6 +196,7 @@ impl ServerConfig {
             engine: EngineConfig::default(),
             bootstrap_admin: None,
             tls: None,
+            queue: crate::queue::QueueSettings::default(),
         }
     }
 
@@ -292,6 +295,10 @@ pub struct ServeArgs {
     /// Buffered analytics events that start a flush at once (default 100).
     #[arg(long, env = "FITVIEW_ANALYTICS_FLUSH_EVENTS", value_name = "N")]
     pub analytics_flush_events: Option<usize>,
+    /// Seconds a worker's claim on a job lasts without a heartbeat: a dead server's jobs are
+    /// taken over by another after at most this long.
+    #[arg(long, env = "FITVIEW_JOB_LEASE_SECS", value_name = "SECS")]
+    pub job_lease_secs: Option<u64>,
     /// Email of an administrator to create at start (with FITVIEW_ADMIN_PASSWORD).
     #[arg(long, env = "FITVIEW_ADMIN_EMAIL", value_name = "EMAIL")]
     pub admin_email: Option<String>,
@@ -323,6 +330,9 @@ impl ServeArgs {
         }
         if let Some(n) = self.tryon_per_minute {
             config.rate_limits.tryon_per_minute = n;
+        }
+        if let Some(secs) = self.job_lease_secs {
+            config.queue.lease = Duration::from_secs(secs.max(1));
         }
         if let Some(n) = self.login_per_minute {
             config.rate_limits.login_per_minute = n;

@@ -1,23 +1,28 @@
-//! The try-on queue: a bounded channel feeding a fixed pool of workers that run the engine.
+//! Try-on jobs on the durable queue ([`crate::queue`]): accepted work is a row in the database,
+//! so it survives a crash and any server on the same database may run it.
 //!
 //! A full queue refuses new jobs (503 with `Retry-After`) instead of growing. On shutdown the
-//! queue is closed, and the workers finish every job already accepted before they exit.
+//! workers finish the jobs they are running; jobs still waiting stay queued for the next start
+//! (which resumes them) or for another server.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use fitview_engine::{BodyLandmarks, GarmentCategory, TryOnRequest, TryOnResult};
-use tokio::sync::{broadcast, mpsc};
-use tokio::task::JoinHandle;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
 
-use crate::cache::PairEntry;
+use crate::cache::{PairEntry, durable_key};
 use crate::db;
 use crate::db::models::ModelRow;
 use crate::db::products::ProductRow;
 use crate::db::tryon::ResultRow;
 use crate::error::{ApiError, ApiResult};
 use crate::files::UploadKind;
+use crate::queue::worker::{Handler, JobFailure, Outcome, Workers};
+use crate::queue::{Claimed, Failed, Queue, QueueError, QueueStats};
 use crate::results::StoredImage;
 use crate::routes::quality;
 use crate::state::AppState;
@@ -25,119 +30,249 @@ use crate::state::AppState;
 /// What a client is told to wait before retrying when the queue is full.
 const QUEUE_FULL_RETRY: Duration = Duration::from_secs(5);
 
-/// One accepted try-on.
-#[derive(Debug, Clone)]
-pub struct TryOnJob {
-    /// The job record's id.
-    pub id: String,
-    /// The model.
-    pub model: ModelRow,
-    /// The product.
-    pub product: ProductRow,
-    /// The durable cache key.
-    pub cache_key: String,
+/// The queue kind of try-on jobs.
+pub const TRYON_KIND: &str = "tryon";
+
+/// How often a request waiting for a job looks at the database, for jobs finished by another
+/// server (this server's own finish wakes it at once).
+const WAIT_RECHECK: Duration = Duration::from_millis(500);
+
+/// The durable part of a try-on job: the record's id (the record holds the model and product).
+#[derive(Debug, Serialize, Deserialize)]
+struct TryOnPayload {
+    job_id: String,
 }
 
-type Receiver = Arc<tokio::sync::Mutex<mpsc::Receiver<TryOnJob>>>;
-
-/// The queue and its workers.
+/// Try-on jobs: admission, the durable queue and this server's workers.
 #[derive(Debug)]
 pub struct JobQueue {
-    sender: Mutex<Option<mpsc::Sender<TryOnJob>>>,
-    receiver: Receiver,
+    queue: Arc<Queue>,
+    capacity: usize,
     finished: broadcast::Sender<String>,
-    workers: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    workers: OnceLock<Workers>,
 }
 
 impl JobQueue {
-    /// A queue holding at most `capacity` waiting jobs (at least one).
-    pub fn new(capacity: usize) -> Self {
-        let (sender, receiver) = mpsc::channel(capacity.max(1));
+    /// Try-on jobs on `queue`, at most `capacity` waiting (at least one).
+    pub fn new(queue: Arc<Queue>, capacity: usize) -> Self {
         let (finished, _) = broadcast::channel(1024);
         Self {
-            sender: Mutex::new(Some(sender)),
-            receiver: Arc::new(tokio::sync::Mutex::new(receiver)),
+            queue,
+            capacity: capacity.max(1),
             finished,
-            workers: Mutex::new(Vec::new()),
+            workers: OnceLock::new(),
         }
     }
 
-    /// Starts `count` workers (at least one) running jobs with `state`.
-    pub fn start(&self, state: &AppState, count: usize) {
-        let mut workers = lock(&self.workers);
-        for _ in 0..count.max(1) {
-            let state = state.clone();
-            let receiver = self.receiver.clone();
-            workers.push(tokio::spawn(worker(state, receiver)));
-        }
+    /// The durable queue under the jobs.
+    pub fn queue(&self) -> &Arc<Queue> {
+        &self.queue
     }
 
-    /// Jobs waiting for a worker.
-    pub fn depth(&self) -> usize {
-        lock(&self.sender)
-            .as_ref()
-            .map_or(0, |s| s.max_capacity() - s.capacity())
+    /// Resumes the work accepted before this server stopped (its own leased jobs at once, and
+    /// records accepted but never queued), then starts `count` workers (at least one).
+    pub async fn start(&self, state: &AppState, count: usize) -> Result<(), QueueError> {
+        let released = self.queue.release_own().await?;
+        let mut requeued = 0;
+        for id in db::tryon::unfinished_without_queue_job(&state.db).await? {
+            match self.enqueue(&id).await {
+                Ok(()) => requeued += 1,
+                Err(QueueError::Duplicate(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if released + requeued > 0 {
+            tracing::info!(released, requeued, "resuming accepted try-ons");
+        }
+        let handler = Arc::new(TryOnHandler {
+            state: state.clone(),
+        });
+        let workers = Workers::spawn(self.queue.clone(), &[TRYON_KIND], handler, count);
+        if self.workers.set(workers).is_err() {
+            tracing::warn!("try-on workers were started twice; the second start is ignored");
+        }
+        Ok(())
+    }
+
+    async fn enqueue(&self, job_id: &str) -> Result<(), QueueError> {
+        let payload = serde_json::to_string(&TryOnPayload {
+            job_id: job_id.to_owned(),
+        })
+        .unwrap_or_default();
+        self.queue.enqueue(job_id, TRYON_KIND, &payload).await
+    }
+
+    /// Depth, running jobs, oldest age and dead letters of the try-on queue.
+    pub async fn stats(&self) -> Result<QueueStats, QueueError> {
+        self.queue.stats(TRYON_KIND).await
     }
 
     /// Whether the queue still accepts jobs.
     pub fn is_open(&self) -> bool {
-        lock(&self.sender).is_some()
+        self.workers.get().is_none_or(Workers::is_open)
     }
 
-    /// Queues a job, or refuses at once when the queue is full or closed.
-    pub fn submit(&self, job: TryOnJob) -> ApiResult<()> {
-        let sender = lock(&self.sender);
-        let Some(sender) = sender.as_ref() else {
+    /// Refuses at once when the queue is full or closing; call before recording a new job.
+    pub async fn admit(&self) -> ApiResult<()> {
+        if !self.is_open() {
             return Err(ApiError::Unavailable);
-        };
-        sender.try_send(job).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => ApiError::QueueFull {
+        }
+        let depth = self.queue.depth(TRYON_KIND).await.map_err(queue_error)?;
+        if depth >= self.capacity as u64 {
+            return Err(ApiError::QueueFull {
                 retry_after: QUEUE_FULL_RETRY,
-            },
-            mpsc::error::TrySendError::Closed(_) => ApiError::Unavailable,
-        })
+            });
+        }
+        Ok(())
     }
 
-    /// Ids of jobs as they finish (successfully or not).
+    /// Queues the recorded job `job_id` (see [`admit`](Self::admit)).
+    pub async fn submit(&self, job_id: &str) -> ApiResult<()> {
+        if !self.is_open() {
+            return Err(ApiError::Unavailable);
+        }
+        self.enqueue(job_id).await.map_err(queue_error)
+    }
+
+    /// Ids of jobs as this server's workers finish them (successfully or not).
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
         self.finished.subscribe()
     }
 
-    /// Stops accepting jobs and waits until the workers have finished every accepted one.
-    pub async fn close_and_drain(&self) {
-        lock(&self.sender).take();
-        let workers: Vec<_> = lock(&self.workers).drain(..).collect();
-        for worker in workers {
-            if let Err(error) = worker.await {
-                tracing::error!(%error, "try-on worker ended abnormally");
+    /// Waits up to `wait` for the job `job_id` to end, on whichever server runs it.
+    pub async fn wait_for(&self, state: &AppState, job_id: &str, wait: Duration) {
+        let mut finished = self.subscribe();
+        let ended = || async {
+            matches!(
+                db::tryon::get_job(&state.db, job_id, None).await,
+                Ok(Some(ref r)) if r.status == "succeeded" || r.status == "failed"
+            )
+        };
+        // Timing out only means answering 202.
+        let _ = tokio::time::timeout(wait, async {
+            loop {
+                if ended().await {
+                    break;
+                }
+                match tokio::time::timeout(WAIT_RECHECK, finished.recv()).await {
+                    Ok(Ok(id)) if id == job_id => break,
+                    Ok(Err(RecvError::Closed)) => tokio::time::sleep(WAIT_RECHECK).await,
+                    // Another job, missed messages, or time to look again.
+                    Ok(Ok(_) | Err(RecvError::Lagged(_))) | Err(_) => {}
+                }
             }
+        })
+        .await;
+    }
+
+    /// Stops claiming jobs and waits until the workers have finished the ones they run.
+    pub async fn close_and_drain(&self) {
+        if let Some(workers) = self.workers.get() {
+            workers.close(&self.queue).await;
         }
     }
 }
 
-async fn worker(state: AppState, receiver: Receiver) {
-    loop {
-        let job = { receiver.lock().await.recv().await };
-        let Some(job) = job else { break };
-        let id = job.id.clone();
-        let span = tracing::info_span!("tryon_job", job_id = %id);
-        let outcome = tracing::Instrument::instrument(run(&state, job), span).await;
-        state.analytics.job_finished(&id, outcome.is_ok()).await;
-        if let Err(error) = outcome {
-            let message = error.public_message();
-            tracing::warn!(job_id = %id, code = error.code(), %error, "try-on job failed");
-            if let Err(db_error) =
-                db::tryon::mark_failed(&state.db, &id, error.code(), &message).await
-            {
-                tracing::error!(job_id = %id, error = %db_error, "could not record a job failure");
-            }
-        }
-        let _ = state.jobs.finished.send(id);
+fn queue_error(error: QueueError) -> ApiError {
+    match error {
+        QueueError::Database(e) => ApiError::Database(e),
+        other => ApiError::internal(other),
     }
+}
+
+/// Runs try-on jobs for the workers.
+struct TryOnHandler {
+    state: AppState,
+}
+
+#[async_trait::async_trait]
+impl Handler for TryOnHandler {
+    async fn run(&self, job: &Claimed) -> Result<(), JobFailure> {
+        let payload: TryOnPayload = serde_json::from_str(&job.payload).map_err(|e| JobFailure {
+            code: "internal".to_owned(),
+            public_message: "something went wrong".to_owned(),
+            detail: format!("unreadable payload: {e}"),
+            retryable: false,
+            retry_after: None,
+        })?;
+        let outcome = run(&self.state, &payload.job_id).await;
+        outcome.map_err(|error| {
+            let failure = failure_of(&error);
+            if failure.retryable {
+                tracing::info!(code = error.code(), %error, "try-on attempt failed; retrying later");
+            }
+            failure
+        })
+    }
+
+    async fn dead(&self, job: &Claimed, failure: &JobFailure) {
+        let Ok(payload) = serde_json::from_str::<TryOnPayload>(&job.payload) else {
+            return;
+        };
+        let ended = Ended::Failed {
+            code: &failure.code,
+            message: &failure.public_message,
+        };
+        if let Err(error) = finish(&self.state, &payload.job_id, ended).await {
+            tracing::error!(job_id = %payload.job_id, %error, "could not record a job failure");
+        }
+    }
+
+    fn ended(&self, job: &Claimed, outcome: &Outcome) {
+        if matches!(outcome, Outcome::Succeeded | Outcome::Failed(Failed::Dead))
+            && let Ok(payload) = serde_json::from_str::<TryOnPayload>(&job.payload)
+        {
+            let _ = self.state.jobs.finished.send(payload.job_id);
+        }
+    }
+}
+
+/// How a failed attempt is judged: engine failures that can succeed later (rate limits,
+/// timeouts, an unavailable provider) and database or storage hiccups are retried.
+fn failure_of(error: &ApiError) -> JobFailure {
+    let (retryable, retry_after) = match error {
+        ApiError::Engine(e) => (e.is_retryable(), e.retry_after()),
+        ApiError::Database(_) | ApiError::Io(_) => (true, None),
+        _ => (false, None),
+    };
+    JobFailure {
+        code: error.code().to_owned(),
+        public_message: error.public_message(),
+        detail: error.to_string(),
+        retryable,
+        retry_after,
+    }
+}
+
+/// How a try-on job ended.
+enum Ended<'a> {
+    /// Made: the result's content key, its images (JSON) and the quality checks it failed.
+    Succeeded {
+        result_key: &'a str,
+        images: &'a str,
+        failed_checks: Option<&'a str>,
+    },
+    /// Failed for good, with a stable code and a public message.
+    Failed { code: &'a str, message: &'a str },
+}
+
+/// The one place where a try-on job reaches `succeeded` or `failed`.
+async fn finish(state: &AppState, job_id: &str, ended: Ended<'_>) -> ApiResult<()> {
+    let succeeded = matches!(ended, Ended::Succeeded { .. });
+    match ended {
+        Ended::Succeeded {
+            result_key,
+            images,
+            failed_checks,
+        } => {
+            db::tryon::mark_succeeded(&state.db, job_id, result_key, images, failed_checks).await?
+        }
+        Ended::Failed { code, message } => {
+            db::tryon::mark_failed(&state.db, job_id, code, message).await?
+        }
+    }
+    state.analytics.job_finished(job_id, succeeded).await;
+    Ok(())
 }
 
 /// Runs a try-on through the engine, counting the call (and its failure) in the metrics.
@@ -161,24 +296,39 @@ pub async fn try_on_counted_by(
     })
 }
 
-/// Runs one job: reuses a result recorded meanwhile, else calls the engine (which stores a good
-/// result's images itself).
+/// Runs one attempt of the job `job_id`: reuses a result recorded meanwhile, else calls the
+/// engine (which stores a good result's images itself). Safe to repeat after a crash: a job
+/// already ended is left alone, and the engine's content-key cache answers a result it stored.
 ///
 /// A result that failed the engine's quality checks is shown to the user who asked (with the
 /// failed checks), but not remembered as the pair's result: the next request makes it again.
-async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
-    db::tryon::mark_running(&state.db, &job.id).await?;
+async fn run(state: &AppState, job_id: &str) -> ApiResult<()> {
+    let Some(record) = db::tryon::get_job(&state.db, job_id, None).await? else {
+        // The record was deleted (e.g. the account): nothing to make.
+        return Ok(());
+    };
+    if record.status == "succeeded" || record.status == "failed" {
+        return Ok(());
+    }
+    let model = db::models::get(&state.db, &record.model_id, None)
+        .await?
+        .ok_or_else(|| ApiError::Validation("the model was deleted".to_owned()))?;
+    let product = db::products::get(&state.db, &record.product_id, None)
+        .await?
+        .ok_or_else(|| ApiError::Validation("the product was deleted".to_owned()))?;
+    let cache_key = durable_key(&state.engine, &model, &product);
+    db::tryon::mark_running(&state.db, job_id).await?;
     // The failed quality checks (as stored) of a flagged result; `None` for a good one.
     let (result_key, images, failed_checks) =
-        match db::tryon::get_result(&state.db, &job.cache_key).await? {
+        match db::tryon::get_result(&state.db, &cache_key).await? {
             Some(row) => (row.result_key, parse_images(&row.images)?, None),
             None => {
-                let request = engine_request(state, &job.model, &job.product).await?;
+                let request = engine_request(state, &model, &product).await?;
                 // Kept for a flagged result, which the server stores with the photos it was
                 // made from (cheap clones of the same bytes).
                 let photos = request.clone();
                 let result = try_on_counted(state, request).await?;
-                state.analytics.job_cost(&job.id, &result.usage);
+                state.analytics.job_cost(job_id, &result.usage);
                 let failed_checks = quality::to_column(&result.failed_checks)?;
                 if failed_checks.is_some() {
                     state
@@ -188,7 +338,7 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
                     let inputs = state.engine.sidecar_inputs(&photos).await?;
                     let (key, images) = state
                         .results
-                        .put_flagged(&state.engine, &job.id, &result, inputs)
+                        .put_flagged(&state.engine, job_id, &result, inputs)
                         .await?;
                     (key.as_str().to_owned(), images, failed_checks)
                 } else {
@@ -198,29 +348,27 @@ async fn run(state: &AppState, job: TryOnJob) -> ApiResult<()> {
                         result_key: result_key.clone(),
                         images: serde_json::to_string(&images).map_err(ApiError::internal)?,
                     };
-                    db::tryon::put_result(&state.db, &job.cache_key, &row).await?;
+                    db::tryon::put_result(&state.db, &cache_key, &row).await?;
                     (result_key, images, failed_checks)
                 }
             }
         };
     let json = serde_json::to_string(&images).map_err(ApiError::internal)?;
-    db::tryon::mark_succeeded(
-        &state.db,
-        &job.id,
-        &result_key,
-        &json,
-        failed_checks.as_deref(),
-    )
-    .await?;
-    db::models::count_tryon(&state.db, &job.model.id).await?;
+    let ended = Ended::Succeeded {
+        result_key: &result_key,
+        images: &json,
+        failed_checks: failed_checks.as_deref(),
+    };
+    finish(state, job_id, ended).await?;
+    db::models::count_tryon(&state.db, &model.id).await?;
     if failed_checks.is_none() {
         state
             .cache
             .put(
-                &job.model.id,
-                &job.product.id,
+                &model.id,
+                &product.id,
                 PairEntry {
-                    retailer_id: job.model.retailer_id.clone(),
+                    retailer_id: model.retailer_id.clone(),
                     result_key,
                     images,
                 },

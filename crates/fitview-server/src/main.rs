@@ -20,6 +20,12 @@ struct Cli {
         value_name = "URL"
     )]
     redis_url: Option<String>,
+    /// Try-on provider (`draft`, `nano-banana`, `grok`, `mock`; see `fitview providers`).
+    #[arg(long, env = "FITVIEW_PROVIDER", value_name = "NAME")]
+    provider: Option<String>,
+    /// How long each call of the `mock` provider takes, in milliseconds (demos and tests).
+    #[arg(long, env = "FITVIEW_MOCK_LATENCY_MS", value_name = "MS")]
+    mock_latency_ms: Option<u64>,
     #[command(flatten)]
     serve: fitview_server::ServeArgs,
 }
@@ -37,6 +43,10 @@ async fn main() -> anyhow::Result<()> {
     let mut engine = fitview_engine::EngineConfig::default();
     engine.store.url = cli.store;
     engine.cache.redis_url = cli.redis_url;
+    if let Some(provider) = cli.provider {
+        engine.provider = provider;
+    }
+    engine.provider_settings.mock_latency_ms = cli.mock_latency_ms;
     let config = cli.serve.into_config(engine);
     fitview_server::run(config)
         .await

@@ -11,6 +11,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::queue::{QueueCounters, QueueStats};
 use crate::state::AppState;
 
 /// Upper bounds of the latency histogram's buckets, in seconds.
@@ -71,8 +72,9 @@ impl Metrics {
         h.sum += secs;
     }
 
-    /// Renders every metric; `queue_depth` is sampled by the caller.
-    pub fn render(&self, queue_depth: usize) -> String {
+    /// Renders every metric; the try-on queue's `stats` are sampled by the caller, `queue` holds
+    /// this process's queue counters.
+    pub fn render(&self, stats: &QueueStats, queue: &QueueCounters) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP fitview_http_requests_total HTTP requests by method, route and status.\n",
@@ -145,6 +147,21 @@ impl Metrics {
                 "Rate-limit checks made per process because Redis did not answer.",
                 &*self.rate_limit_fallbacks,
             ),
+            (
+                "fitview_queue_lease_expiries_total",
+                "Jobs this process took over from a worker whose lease ran out.",
+                &queue.lease_expiries,
+            ),
+            (
+                "fitview_queue_retries_total",
+                "Job attempts queued again after a failure that can succeed later.",
+                &queue.retries,
+            ),
+            (
+                "fitview_queue_dead_letters_total",
+                "Jobs this process ended as failed for good (dead letters).",
+                &queue.dead_letters,
+            ),
         ];
         for (name, help, value) in counters {
             let _ = writeln!(
@@ -153,10 +170,35 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             );
         }
-        let _ = writeln!(
-            out,
-            "# HELP fitview_tryon_queue_depth Try-on jobs waiting for a worker.\n# TYPE fitview_tryon_queue_depth gauge\nfitview_tryon_queue_depth {queue_depth}"
-        );
+        let oldest = stats.oldest_age.map_or(0.0, |age| age.as_secs_f64());
+        let gauges = [
+            (
+                "fitview_tryon_queue_depth",
+                "Try-on jobs waiting for a worker, on every server.",
+                stats.depth as f64,
+            ),
+            (
+                "fitview_tryon_jobs_running",
+                "Try-on jobs held by a worker, on every server.",
+                stats.running as f64,
+            ),
+            (
+                "fitview_tryon_queue_oldest_job_age_seconds",
+                "Age of the oldest try-on job not yet done (0 when none).",
+                oldest,
+            ),
+            (
+                "fitview_tryon_dead_letters",
+                "Try-on jobs that failed for good and are kept for the operator.",
+                stats.dead as f64,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
+        }
         self.analytics.render(&mut out);
         out
     }
@@ -190,7 +232,14 @@ mod tests {
         let m = Metrics::default();
         m.observe("GET", "/health", 200, Duration::from_millis(3));
         m.cache_hits.fetch_add(2, Ordering::Relaxed);
-        let text = m.render(4);
+        let stats = QueueStats {
+            depth: 4,
+            oldest_age: Some(Duration::from_millis(1500)),
+            ..QueueStats::default()
+        };
+        let queue = QueueCounters::default();
+        queue.lease_expiries.fetch_add(1, Ordering::Relaxed);
+        let text = m.render(&stats, &queue);
         assert!(text.contains(
             "fitview_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"
         ));
@@ -202,5 +251,7 @@ mod tests {
         ));
         assert!(text.contains("fitview_tryon_cache_hits_total 2"));
         assert!(text.contains("fitview_tryon_queue_depth 4"));
+        assert!(text.contains("fitview_tryon_queue_oldest_job_age_seconds 1.5"));
+        assert!(text.contains("fitview_queue_lease_expiries_total 1"));
     }
 }

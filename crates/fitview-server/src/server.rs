@@ -120,10 +120,7 @@ fn set_nodelay(tcp: &tokio::net::TcpStream) {
 
 /// After the listener has stopped: waits for the accepted try-ons.
 async fn drain(state: &AppState) {
-    tracing::info!(
-        queued = state.jobs.depth(),
-        "shutting down: finishing accepted try-ons"
-    );
+    tracing::info!("shutting down: finishing the try-ons being made; queued ones stay queued");
     state.shutdown().await;
 }
 

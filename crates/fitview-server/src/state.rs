@@ -17,6 +17,7 @@ use crate::db;
 use crate::files::Files;
 use crate::jobs::{DirectSlots, JobQueue};
 use crate::metrics::Metrics;
+use crate::queue::{Clock, Dialect, Queue};
 use crate::rate_limit::{Limiter, MemoryLimiter, Rate, RedisLimits};
 use crate::results::ResultImages;
 
@@ -41,6 +42,9 @@ pub enum StartError {
     /// The bootstrap administrator could not be created.
     #[error("bootstrap administrator: {0}")]
     Admin(#[from] crate::error::ApiError),
+    /// The accepted work could not be resumed.
+    #[error("job queue: {0}")]
+    Queue(#[from] crate::queue::QueueError),
 }
 
 /// The shared state; cheap to clone.
@@ -147,6 +151,7 @@ impl AppState {
             config.analytics.clone(),
             metrics.analytics.clone(),
         );
+        let queue = open_queue(&config, &db).await?;
         let state = AppState {
             inner: Arc::new(Inner {
                 jwt: JwtKeys::new(&secret, &config.tokens),
@@ -161,7 +166,7 @@ impl AppState {
                 tryon_limiter: limiters.tryon,
                 metrics,
                 results: ResultImages::new(store),
-                jobs: JobQueue::new(config.limits.queue_capacity),
+                jobs: JobQueue::new(queue, config.limits.queue_capacity),
                 direct_work: DirectSlots::new(config.limits.workers),
                 cache: ResultCache::default(),
                 analytics,
@@ -175,17 +180,37 @@ impl AppState {
         if let Some(admin) = state.config.bootstrap_admin.clone() {
             ensure_admin(&state, &admin.email, &admin.password).await?;
         }
-        state.jobs.start(&state, state.config.limits.workers);
+        state
+            .jobs
+            .start(&state, state.config.limits.workers)
+            .await?;
         state.analytics.start();
         Ok(state)
     }
 
-    /// Stops accepting try-ons, waits for the accepted ones to finish, then flushes the
-    /// analytics buffer (the try-ons' own events included).
+    /// Stops claiming try-ons and waits for the running ones to finish (queued ones stay
+    /// queued for the next start or another server), then flushes the analytics buffer (the
+    /// try-ons' own events included).
     pub async fn shutdown(&self) {
         self.jobs.close_and_drain().await;
         self.analytics.close().await;
     }
+}
+
+/// The durable queue on the server's database, worked under the data directory's worker id.
+async fn open_queue(config: &ServerConfig, db: &AnyPool) -> Result<Arc<Queue>, StartError> {
+    let dir = config.data_dir.clone();
+    let worker_id =
+        tokio::task::spawn_blocking(move || crate::queue::identity::load_or_create(&dir))
+            .await
+            .map_err(|e| StartError::Config(e.to_string()))??;
+    Ok(Arc::new(Queue::new(
+        db.clone(),
+        Dialect::of_url(&config.database_url()),
+        worker_id,
+        config.queue.clone(),
+        Clock::System,
+    )))
 }
 
 /// The server's result store: always one (the data directory unless configured), without the

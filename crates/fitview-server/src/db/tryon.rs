@@ -127,6 +127,20 @@ pub async fn mark_failed(
     Ok(())
 }
 
+/// Ids of try-on jobs accepted but not ended that have no row in the durable queue (accepted
+/// by a server that died before queueing them, or by a version without the durable queue),
+/// oldest first.
+pub async fn unfinished_without_queue_job(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM tryon_jobs WHERE status IN ('queued', 'running') \
+         AND NOT EXISTS (SELECT 1 FROM queue_jobs q WHERE q.id = tryon_jobs.id) \
+         ORDER BY created_at, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// A user's jobs, newest first.
 pub async fn history(
     pool: &AnyPool,

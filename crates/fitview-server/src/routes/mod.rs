@@ -163,6 +163,10 @@ pub fn app(state: AppState) -> Router {
             post(tryon_upload::create).layer(upload_limit),
         )
         .route("/api/v1/tryon/{id}/variations", post(variations::create))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::once,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.max_tryon_wait + Duration::from_secs(5),

@@ -52,9 +52,13 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Status>) 
 #[utoipa::path(get, path = "/metrics", tag = "ops",
     responses((status = 200, description = "Metrics in the Prometheus text format", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let stats = state.jobs.stats().await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot read the job queue for the metrics");
+        crate::queue::QueueStats::default()
+    });
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.jobs.depth()),
+        state.metrics.render(&stats, state.jobs.queue().counters()),
     )
 }
 

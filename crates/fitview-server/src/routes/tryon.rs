@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use fitview_insights::EventKind;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -17,7 +16,7 @@ use crate::cache::{PairEntry, durable_key};
 use crate::db::{self, tryon::FeedbackRow, tryon::JobRow};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::jobs::{TryOnJob, parse_images};
+use crate::jobs::parse_images;
 use crate::results::StoredImage;
 use crate::routes::quality::{self, FailedCheck};
 use crate::routes::{ImageView, Page};
@@ -282,6 +281,15 @@ pub async fn create(
         return answer;
     }
 
+    if let Err(error) = state.jobs.admit().await {
+        if matches!(error, ApiError::QueueFull { .. }) {
+            state
+                .metrics
+                .queue_rejections
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        return Err(error);
+    }
     state.metrics.cache_misses.fetch_add(1, Ordering::Relaxed);
     let now = db::now();
     let job = JobRow {
@@ -306,20 +314,8 @@ pub async fn create(
         &job.product_id,
         &job.model_id,
     );
-    let mut finished = state.jobs.subscribe();
-    let submitted = state.jobs.submit(TryOnJob {
-        id: job.id.clone(),
-        model,
-        product,
-        cache_key,
-    });
-    if let Err(error) = submitted {
-        if matches!(error, ApiError::QueueFull { .. }) {
-            state
-                .metrics
-                .queue_rejections
-                .fetch_add(1, Ordering::Relaxed);
-        }
+    // Should the server die here, the record is queued at the next start.
+    if let Err(error) = state.jobs.submit(&job.id).await {
         db::tryon::mark_failed(&state.db, &job.id, error.code(), &error.public_message()).await?;
         state.analytics.tryon(
             EventKind::TryonFailed,
@@ -333,23 +329,7 @@ pub async fn create(
     let wait =
         Duration::from_millis(body.wait_ms.unwrap_or(0)).min(state.config.limits.max_tryon_wait);
     if !wait.is_zero() {
-        // Timing out only means answering 202.
-        let _ = tokio::time::timeout(wait, async {
-            loop {
-                match finished.recv().await {
-                    Ok(id) if id == job.id => break,
-                    Ok(_) | Err(RecvError::Lagged(_)) => {
-                        // Missed messages: the database says whether ours is done.
-                        let row = db::tryon::get_job(&state.db, &job.id, None).await;
-                        if matches!(row, Ok(Some(ref r)) if r.status == "succeeded" || r.status == "failed") {
-                            break;
-                        }
-                    }
-                    Err(RecvError::Closed) => break,
-                }
-            }
-        })
-        .await;
+        state.jobs.wait_for(&state, &job.id, wait).await;
     }
     let row = db::tryon::get_job(&state.db, &job.id, None)
         .await?
