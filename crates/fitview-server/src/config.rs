@@ -126,6 +126,8 @@ pub struct ServerConfig {
     pub bootstrap_admin: Option<BootstrapAdmin>,
     /// Serve HTTPS with these files; plain HTTP (e.g. behind a TLS proxy) when `None`.
     pub tls: Option<TlsFiles>,
+    /// Seed the demo shop at start (see [`crate::demo`]).
+    pub demo: bool,
 }
 
 impl ServerConfig {
@@ -142,6 +144,7 @@ impl ServerConfig {
             engine: EngineConfig::default(),
             bootstrap_admin: None,
             tls: None,
+            demo: false,
         }
     }
 
@@ -234,6 +237,9 @@ pub struct ServeArgs {
         hide = true
     )]
     pub admin_password: Option<String>,
+    /// Seed a demo shop (a retailer with models and products) on first start.
+    #[arg(long, env = "FITVIEW_DEMO")]
+    pub demo: bool,
 }
 
 impl ServeArgs {
@@ -246,6 +252,7 @@ impl ServeArgs {
             .ok()
             .filter(|s| !s.is_empty());
         config.engine = engine;
+        config.demo = self.demo;
         if let Some(workers) = self.workers {
             config.limits.workers = workers;
         }

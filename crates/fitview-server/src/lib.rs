@@ -23,6 +23,7 @@ pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -36,6 +37,7 @@ pub mod secret;
 mod server;
 pub mod state;
 pub mod tls;
+pub mod web;
 
 pub use config::{ServeArgs, ServerConfig, TlsFiles};
 pub use error::{ApiError, ApiResult};

@@ -39,6 +39,9 @@ pub enum StartError {
     /// The bootstrap administrator could not be created.
     #[error("bootstrap administrator: {0}")]
     Admin(#[from] crate::error::ApiError),
+    /// The demo shop could not be seeded.
+    #[error("demo shop: {0}")]
+    Demo(crate::error::ApiError),
 }
 
 /// The shared state; cheap to clone.

@@ -193,6 +193,17 @@ pub async fn register(
     ip: ClientIp,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthTokens>)> {
+    let user = create_account(&state, ip, body).await?;
+    Ok((StatusCode::CREATED, Json(issue_tokens(&state, user).await?)))
+}
+
+/// Creates an account from a registration (checked, and limited per IP), for the API and the
+/// storefront's sign-up page alike.
+pub async fn create_account(
+    state: &AppState,
+    ip: ClientIp,
+    body: RegisterRequest,
+) -> ApiResult<UserRow> {
     let (email, phone) = identifiers(body.email.as_deref(), body.phone.as_deref())?;
     password::check_strength(&body.password)?;
     state.register_limiter.check(&ip.to_string()).await?;
@@ -214,15 +225,12 @@ pub async fn register(
         created_at: db::now(),
     };
     match db::users::insert(&state.db, &user).await {
-        Ok(()) => {}
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(ApiError::Conflict(
-                "this email or phone number is already registered".to_owned(),
-            ));
-        }
-        Err(e) => return Err(e.into()),
+        Ok(()) => Ok(user),
+        Err(e) if db::is_unique_violation(&e) => Err(ApiError::Conflict(
+            "this email or phone number is already registered".to_owned(),
+        )),
+        Err(e) => Err(e.into()),
     }
-    Ok((StatusCode::CREATED, Json(issue_tokens(&state, user).await?)))
 }
 
 /// Logs in with an email or phone and a password.
@@ -240,6 +248,17 @@ pub async fn login(
     ip: ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<AuthTokens>> {
+    let user = authenticate(&state, ip, &body).await?;
+    Ok(Json(issue_tokens(&state, user).await?))
+}
+
+/// The enabled account a login opens (attempts limited per IP and account), for the API and
+/// the storefront's sign-in page alike.
+pub async fn authenticate(
+    state: &AppState,
+    ip: ClientIp,
+    body: &LoginRequest,
+) -> ApiResult<UserRow> {
     let (email, phone) = identifiers(body.email.as_deref(), body.phone.as_deref())?;
     let account = email.as_deref().or(phone.as_deref()).unwrap_or_default();
     state
@@ -248,14 +267,14 @@ pub async fn login(
         .await?;
     let user = db::users::find_by_login(&state.db, email.as_deref(), phone.as_deref()).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !password::verify(body.password, hash).await? {
+    if !password::verify(body.password.clone(), hash).await? {
         return Err(ApiError::InvalidCredentials);
     }
     let user = user.ok_or(ApiError::InvalidCredentials)?;
     if user.disabled != 0 {
         return Err(ApiError::AccountDisabled);
     }
-    Ok(Json(issue_tokens(&state, user).await?))
+    Ok(user)
 }
 
 /// Exchanges a refresh token for new tokens; the old refresh token stops working.
