@@ -179,6 +179,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// The durable job queue: lease, attempts, backoff.
     pub queue: crate::queue::QueueSettings,
+    /// Seed the demo shop at start (see [`crate::demo`]).
+    pub demo: bool,
 }
 
 impl ServerConfig {
@@ -197,6 +199,7 @@ impl ServerConfig {
             bootstrap_admin: None,
             tls: None,
             queue: crate::queue::QueueSettings::default(),
+            demo: false,
         }
     }
 
@@ -310,6 +313,9 @@ pub struct ServeArgs {
         hide = true
     )]
     pub admin_password: Option<String>,
+    /// Seed a demo shop (a retailer with models and products) on first start.
+    #[arg(long, env = "FITVIEW_DEMO")]
+    pub demo: bool,
 }
 
 impl ServeArgs {
@@ -322,6 +328,7 @@ impl ServeArgs {
             .ok()
             .filter(|s| !s.is_empty());
         config.engine = engine;
+        config.demo = self.demo;
         if let Some(workers) = self.workers {
             config.limits.workers = workers;
         }

@@ -25,6 +25,7 @@ pub mod cache;
 pub mod config;
 pub mod connections;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod files;
@@ -41,6 +42,7 @@ mod server;
 pub mod state;
 pub mod text;
 pub mod tls;
+pub mod web;
 
 pub use config::{ServeArgs, ServerConfig, TlsFiles};
 pub use error::{ApiError, ApiResult};

@@ -133,6 +133,9 @@ pub async fn run(config: ServerConfig) -> Result<(), StartError> {
         None => None,
     };
     let state = AppState::new(config).await?;
+    if state.config.demo && crate::demo::seed(&state).await.map_err(StartError::Demo)? {
+        tracing::info!("seeded the demo shop");
+    }
     let listener = TcpListener::bind(addr).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(addr = %listener.local_addr()?, scheme, "fitview server listening");

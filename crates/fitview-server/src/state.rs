@@ -45,6 +45,9 @@ pub enum StartError {
     /// The accepted work could not be resumed.
     #[error("job queue: {0}")]
     Queue(#[from] crate::queue::QueueError),
+    /// The demo shop could not be seeded.
+    #[error("demo shop: {0}")]
+    Demo(crate::error::ApiError),
 }
 
 /// The shared state; cheap to clone.

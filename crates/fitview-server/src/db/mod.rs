@@ -3,8 +3,12 @@
 //! SQL is written once in the portable subset both speak (`$n` placeholders, `TEXT`, `BIGINT`,
 //! `DOUBLE PRECISION`, `LOWER(..) LIKE`); migrations are embedded in the binary and run at start.
 
+pub mod cart;
 pub mod models;
+pub mod orders;
 pub mod products;
+pub mod search;
+pub mod sessions;
 pub mod tryon;
 pub mod users;
 
@@ -41,6 +45,7 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
             .await?;
     }
     MIGRATOR.run(&pool).await?;
+    search::create_index(&pool).await?;
     Ok(pool)
 }
 
@@ -95,6 +100,17 @@ impl Conditions {
         self.args.push(arg);
         let placeholder = format!("${}", self.args.len());
         self.clauses.push(condition.replace("{}", &placeholder));
+    }
+
+    /// Binds one more value and returns its placeholder, for SQL that names it more than once.
+    pub fn push_arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    /// Adds a condition whose placeholders come from [`push_arg`](Self::push_arg).
+    pub fn push_clause(&mut self, condition: String) {
+        self.clauses.push(condition);
     }
 
     /// Adds the condition when the value is present.

@@ -2,7 +2,8 @@
 
 use sqlx::AnyPool;
 
-use super::{Arg, Conditions, contains_pattern};
+use super::search::{self, Dialect, SearchQuery, SearchSql};
+use super::{Arg, Conditions};
 
 /// A product record.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -62,12 +63,14 @@ pub struct ProductFilter {
     pub min_price_cents: Option<i64>,
     /// Highest price, minor units.
     pub max_price_cents: Option<i64>,
-    /// Words searched in name and description (case-insensitive substring).
+    /// Words searched in name and description (ranked full-text search, best match first).
     pub query: Option<String>,
 }
 
-/// Inserts a product.
+/// Inserts a product (and indexes it for search).
 pub async fn insert(pool: &AnyPool, p: &ProductRow) -> Result<(), sqlx::Error> {
+    let dialect = Dialect::of(pool);
+    let mut tx = pool.begin().await?;
     sqlx::query(&format!(
         "INSERT INTO products ({COLUMNS}) VALUES \
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
@@ -89,13 +92,17 @@ pub async fn insert(pool: &AnyPool, p: &ProductRow) -> Result<(), sqlx::Error> {
     .bind(p.image_height)
     .bind(p.created_at)
     .bind(p.updated_at)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    search::index(&mut tx, dialect, &p.id, &p.name, &p.description).await?;
+    tx.commit().await
 }
 
-/// Replaces a product's details (not its image); false when this retailer has no such product.
+/// Replaces a product's details (not its image), re-indexing it for search; false when this
+/// retailer has no such product.
 pub async fn update(pool: &AnyPool, p: &ProductRow) -> Result<bool, sqlx::Error> {
+    let dialect = Dialect::of(pool);
+    let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "UPDATE products SET name = $1, description = $2, category = $3, garment_category = $4, \
          sizes = $5, colour = $6, price_cents = $7, currency = $8, stock = $9, size_chart = $10, \
@@ -114,9 +121,14 @@ pub async fn update(pool: &AnyPool, p: &ProductRow) -> Result<bool, sqlx::Error>
     .bind(p.updated_at)
     .bind(p.id.clone())
     .bind(p.retailer_id.clone())
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    let updated = done.rows_affected() > 0;
+    if updated {
+        search::index(&mut tx, dialect, &p.id, &p.name, &p.description).await?;
+    }
+    tx.commit().await?;
+    Ok(updated)
 }
 
 /// Records a product's garment photo.
@@ -155,7 +167,8 @@ pub async fn get(
     c.bind(sqlx::query_as(&sql)).fetch_optional(pool).await
 }
 
-/// A page of products matching the filter, newest first.
+/// A page of products matching the filter: best search match first when the filter has a
+/// query, else newest first.
 pub async fn list(
     pool: &AnyPool,
     filter: &ProductFilter,
@@ -163,6 +176,19 @@ pub async fn list(
     offset: i64,
 ) -> Result<Vec<ProductRow>, sqlx::Error> {
     let mut c = Conditions::default();
+    let mut from = "FROM products".to_owned();
+    let mut order = "ORDER BY products.created_at DESC, products.id".to_owned();
+    if let Some(query) = filter.query.as_deref().and_then(SearchQuery::parse) {
+        let dialect = Dialect::of(pool);
+        let sql = SearchSql::of(dialect);
+        let placeholder = c.push_arg(Arg::Text(query.expression(dialect)));
+        c.push_clause(sql.condition.replace("{}", &placeholder));
+        from = format!("{from} {}", sql.join);
+        order = format!(
+            "ORDER BY {}, products.created_at DESC, products.id",
+            sql.order.replace("{}", &placeholder)
+        );
+    }
     c.push_opt(
         "retailer_id = {}",
         filter.retailer_id.clone().map(Arg::Text),
@@ -185,29 +211,38 @@ pub async fn list(
     );
     c.push_opt("price_cents >= {}", filter.min_price_cents.map(Arg::Int));
     c.push_opt("price_cents <= {}", filter.max_price_cents.map(Arg::Int));
-    c.push_opt(
-        "(LOWER(name) LIKE {} ESCAPE '\\' OR LOWER(description) LIKE {} ESCAPE '\\')",
-        filter
-            .query
-            .as_deref()
-            .map(|q| Arg::Text(contains_pattern(q))),
-    );
+    let columns = qualified_columns();
     let sql = c.sql(
-        &format!("SELECT {COLUMNS} FROM products"),
-        "ORDER BY created_at DESC, id",
+        &format!("SELECT {columns} {from}"),
+        &order,
         Some((limit, offset)),
     );
     c.bind(sqlx::query_as(&sql)).fetch_all(pool).await
 }
 
-/// Deletes a product of this retailer; false when there is none.
+/// The columns, each prefixed with `products.` (for statements that join the search index).
+fn qualified_columns() -> String {
+    COLUMNS
+        .split(',')
+        .map(|c| format!("products.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Deletes a product of this retailer (and its search entry); false when there is none.
 pub async fn delete(pool: &AnyPool, id: &str, retailer_id: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let done = sqlx::query("DELETE FROM products WHERE id = $1 AND retailer_id = $2")
         .bind(id.to_owned())
         .bind(retailer_id.to_owned())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
-    Ok(done.rows_affected() > 0)
+    let deleted = done.rows_affected() > 0;
+    if deleted {
+        search::remove(&mut tx, id).await?;
+    }
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 /// The shop categories in use, with their product counts.

@@ -153,8 +153,18 @@ pub async fn register(
     ip: ClientIp,
     ApiJson(body): ApiJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<AuthTokens>)> {
-    let (email, phone) =
-        identifier::login_identifiers(body.email.as_deref(), body.phone.as_deref())?;
+    let user = create_account(&state, ip, body).await?;
+    Ok((StatusCode::CREATED, Json(issue_tokens(&state, user).await?)))
+}
+
+/// Creates an account from a registration (checked, and limited per IP), for the API and the
+/// storefront's sign-up page alike.
+pub async fn create_account(
+    state: &AppState,
+    ip: ClientIp,
+    body: RegisterRequest,
+) -> ApiResult<UserRow> {
+    let (email, phone) = identifier::login_identifiers(body.email.as_deref(), body.phone.as_deref())?;
     password::check_strength(&body.password)?;
     state.register_limiter.check(&ip.to_string()).await?;
     let role = match body.role {
@@ -179,15 +189,12 @@ pub async fn register(
         created_at: db::now(),
     };
     match db::users::insert(&state.db, &user).await {
-        Ok(()) => {}
-        Err(e) if db::is_unique_violation(&e) => {
-            return Err(ApiError::Conflict(
-                "this email or phone number is already registered".to_owned(),
-            ));
-        }
-        Err(e) => return Err(e.into()),
+        Ok(()) => Ok(user),
+        Err(e) if db::is_unique_violation(&e) => Err(ApiError::Conflict(
+            "this email or phone number is already registered".to_owned(),
+        )),
+        Err(e) => Err(e.into()),
     }
-    Ok((StatusCode::CREATED, Json(issue_tokens(&state, user).await?)))
 }
 
 /// Logs in with an email or phone and a password.
@@ -206,6 +213,17 @@ pub async fn login(
     ip: ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<AuthTokens>> {
+    let user = authenticate(&state, ip, &body).await?;
+    Ok(Json(issue_tokens(&state, user).await?))
+}
+
+/// The enabled account a login opens (attempts limited per IP and per account), for the API
+/// and the storefront's sign-in page alike.
+pub async fn authenticate(
+    state: &AppState,
+    ip: ClientIp,
+    body: &LoginRequest,
+) -> ApiResult<UserRow> {
     let (email, phone) =
         identifier::login_identifiers(body.email.as_deref(), body.phone.as_deref())?;
     // One IP's attempts over every account, then one account's over every IP and whichever of
@@ -221,14 +239,14 @@ pub async fn login(
     };
     state.login_limiter.check(&account).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !state.passwords.verify(body.password, hash).await? {
+    if !state.passwords.verify(body.password.clone(), hash).await? {
         return Err(ApiError::InvalidCredentials);
     }
     let user = user.ok_or(ApiError::InvalidCredentials)?;
     if user.disabled != 0 {
         return Err(ApiError::AccountDisabled);
     }
-    Ok(Json(issue_tokens(&state, user).await?))
+    Ok(user)
 }
 
 /// Exchanges a refresh token for new tokens; the old refresh token stops working.

@@ -178,8 +178,15 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi));
 
+    // The storefront's pages; a style variation calls the provider in the request.
+    let web = crate::web::routes().layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        limits.max_tryon_wait + Duration::from_secs(5),
+    ));
+
     api.merge(tryon)
         .merge(ops)
+        .merge(web)
         .fallback(ops::not_found)
         .layer(DefaultBodyLimit::max(limits.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(

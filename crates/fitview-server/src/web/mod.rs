@@ -1,0 +1,55 @@
+//! The storefront in the browser: server-rendered pages over the same records and handlers as
+//! the JSON API.
+//!
+//! One file per page (or small family of pages); templates live in `templates/` and are checked
+//! at compile time; the few assets (`assets/`) are embedded with content-hashed names. A browser
+//! is signed in by a session cookie ([`session`]), never by the API's bearer tokens, and every
+//! form it posts carries the session's CSRF token.
+
+mod account;
+pub mod assets;
+mod cards;
+mod cart;
+mod catalog;
+mod chrome;
+mod error;
+mod headers;
+mod history;
+mod models;
+mod photos;
+mod product;
+pub mod session;
+mod tryon;
+mod words;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub use error::PageError;
+
+/// The storefront's pages, assets and their security headers.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(catalog::home))
+        .route("/products/{id}", get(product::show))
+        .route("/signin", get(account::signin_page).post(account::signin))
+        .route("/signup", get(account::signup_page).post(account::signup))
+        .route("/signout", post(account::signout))
+        .route("/models", get(models::list).post(models::pick))
+        .route("/tryon", post(tryon::start))
+        .route("/tryons/{id}", get(tryon::result))
+        .route("/tryons/{id}/status", get(tryon::status))
+        .route("/tryons/{id}/style", post(tryon::style))
+        .route("/history", get(history::list))
+        .route("/compare", get(history::compare))
+        .route("/cart", get(cart::show))
+        .route("/cart/add", post(cart::add))
+        .route("/cart/lines/{id}", post(cart::change))
+        .route("/checkout", post(cart::checkout))
+        .route("/shop/photos/products/{id}", get(photos::product))
+        .route("/shop/photos/models/{id}", get(photos::model))
+        .route("/assets/{file}", get(assets::serve))
+        .layer(axum::middleware::map_response(headers::html_headers))
+}

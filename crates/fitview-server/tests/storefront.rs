@@ -1,0 +1,10 @@
+//! The storefront in the browser: its pages over real sockets (sessions, CSRF, escaping,
+//! search, carts) on SQLite and PostgreSQL, and a shopper's journey in headless Chromium.
+
+mod common;
+
+mod storefront {
+    pub mod browser;
+    pub mod pages;
+    pub mod shopper;
+}

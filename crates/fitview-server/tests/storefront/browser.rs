@@ -1,0 +1,436 @@
+//! A shopper's journey in a real headless Chromium on a 375 px screen, driven over WebDriver
+//! (Debian's `chromium-driver`): sign up, search, pick a model, try on (the mock provider takes
+//! its time), see and zoom the image, compare before/after, add to the cart, and find the
+//! try-on in the cart; no page scrolls sideways. Skipped, with a message, without Chromium.
+//!
+//! With `FITVIEW_SCREENSHOTS=<dir>` the journey also saves the home, product, result and cart
+//! pages at 375, 768 and 1280 px there (docs/storefront/ holds the committed ones).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use super::shopper::Shopper;
+use crate::common::{self, Db};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn program(variable: &str, names: &[&str]) -> Option<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::env::var(variable)
+        .ok()
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    candidates.extend(names.iter().map(PathBuf::from));
+    candidates.into_iter().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// A chromedriver of its own, on a free port; stopped when dropped.
+struct Driver {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start(chromedriver: &PathBuf) -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client.get(format!("{base}/status")).send().await.is_ok() {
+                return Driver { child, base };
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+}
+
+/// One browser window.
+struct Browser {
+    client: reqwest::Client,
+    session: String,
+}
+
+impl Browser {
+    async fn open(driver: &Driver, chromium: &PathBuf, width: u32, height: u32) -> Browser {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--hide-scrollbars", "--force-device-scale-factor=1",
+                         format!("--window-size={width},{height}"),
+                         format!("--user-data-dir={}", profile.keep().display())],
+            }
+        }}});
+        let answer: Value = client
+            .post(format!("{}/session", driver.base))
+            .json(&capabilities)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = answer["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {answer}"));
+        Browser {
+            client,
+            session: format!("{}/session/{id}", driver.base),
+        }
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.session));
+        let answer: Value = request
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.command(reqwest::Method::POST, "/url", json!({"url": url}))
+            .await;
+    }
+
+    async fn run(&self, script: &str) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    /// The element matching `css`, waiting for it (pages load and try-ons finish) up to 30 s.
+    async fn find(&self, css: &str) -> String {
+        for _ in 0..300 {
+            let found = self
+                .command(
+                    reqwest::Method::POST,
+                    "/element",
+                    json!({"using": "css selector", "value": css}),
+                )
+                .await;
+            if let Some(id) = found[ELEMENT].as_str() {
+                return id.to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let html = self.run("return document.documentElement.outerHTML").await;
+        panic!("no {css} in {html}");
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            json!({}),
+        )
+        .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.command(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.command(
+            reqwest::Method::GET,
+            &format!("/element/{id}/text"),
+            json!({}),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    async fn path(&self) -> String {
+        self.run("return location.pathname")
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Asserts that the page does not scroll sideways.
+    async fn assert_fits(&self) {
+        let overflow = self
+            .run("return document.documentElement.scrollWidth - window.innerWidth")
+            .await;
+        let path = self.path().await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} scrolls sideways by {overflow} px"
+        );
+    }
+
+    /// Whether the image matching `css` has loaded and decoded.
+    async fn image_loaded(&self, css: &str) -> bool {
+        self.find(css).await;
+        let script = format!(
+            "const i = document.querySelector({}); return i.complete && i.naturalWidth > 0",
+            json!(css)
+        );
+        for _ in 0..100 {
+            if self.run(&script).await == json!(true) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        false
+    }
+
+    async fn screenshot(&self, dir: Option<&PathBuf>, name: &str) {
+        let Some(dir) = dir else { return };
+        // The whole page: the window grows to the document's height first.
+        let height = self
+            .run("return document.documentElement.scrollHeight")
+            .await;
+        let width = self.run("return window.outerWidth").await;
+        self.command(
+            reqwest::Method::POST,
+            "/window/rect",
+            json!({"width": width, "height": height.as_u64().unwrap().min(4000)}),
+        )
+        .await;
+        let png = self
+            .command(reqwest::Method::GET, "/screenshot", json!({}))
+            .await;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
+    }
+
+    async fn close(self) {
+        let _ = self.client.delete(&self.session).send().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shopper_tries_on_and_buys_on_a_phone() {
+    let (Some(chromium), Some(chromedriver)) = (
+        program("FITVIEW_CHROMIUM", &["chromium", "chromium-browser"]),
+        program("FITVIEW_CHROMEDRIVER", &["chromedriver"]),
+    ) else {
+        eprintln!(
+            "SKIPPED: chromium or chromedriver not found (.ci/debian-packages.sh installs them)"
+        );
+        return;
+    };
+    let screenshots = std::env::var("FITVIEW_SCREENSHOTS").ok().map(PathBuf::from);
+    let engine = fitview_engine::Engine::builder().provider(
+        fitview_engine::provider::mock::MockProvider::new()
+            .with_latency(Duration::from_millis(1500)),
+    );
+    let server = common::start_with(Db::Sqlite, engine, |_| {}).await;
+    let (token, _, product_id) = server.catalog().await;
+    let (status, body) = server
+        .post(
+            "/api/v1/products",
+            Some(&token),
+            json!({"name": "<script>window.hacked = 1</script> Tee", "description": "Plain.",
+                   "category": "shirts", "garment_category": "top", "sizes": ["M"],
+                   "price_cents": 1000, "currency": "EUR", "stock": 1}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let base = server.base.clone();
+
+    let driver = Driver::start(&chromedriver).await;
+    let phone = Browser::open(&driver, &chromium, 375, 812).await;
+    assert_eq!(phone.run("return window.innerWidth").await, json!(375));
+
+    // Sign up.
+    phone.goto(&format!("{base}/signup")).await;
+    phone.assert_fits().await;
+    phone.type_into("#name", "Mia").await;
+    phone.type_into("#email", &common::email("mia")).await;
+    phone.type_into("#password", "a good password").await;
+    phone.click("#signup-form button[type=submit]").await;
+    phone.find(".who").await;
+    assert_eq!(phone.text(".who").await, "Mia");
+
+    // A typed `<script>` is shown as text and runs nothing.
+    phone.assert_fits().await;
+    let page = phone.run("return document.body.innerText").await;
+    assert!(
+        page.as_str()
+            .unwrap()
+            .contains("<script>window.hacked = 1</script> Tee")
+    );
+    assert_eq!(
+        phone.run("return window.hacked === undefined").await,
+        json!(true)
+    );
+    phone.screenshot(screenshots.as_ref(), "home-375").await;
+
+    // Search, open the product.
+    phone.type_into("#q", "striped shirt\n").await;
+    phone.find("#products").await;
+    phone.assert_fits().await;
+    phone
+        .click(&format!("a[href='/products/{product_id}']"))
+        .await;
+    assert_eq!(phone.text("#product-name").await, "Striped shirt");
+    phone.assert_fits().await;
+
+    // Pick a model; the product page remembers it.
+    phone.click("#pick-model").await;
+    phone.find("#models").await;
+    phone.assert_fits().await;
+    phone.click("#models button.pick").await;
+    assert_eq!(phone.text("#chosen-model").await, "Asha");
+    phone.screenshot(screenshots.as_ref(), "product-375").await;
+
+    // Try on: progress while the mock works, then the image.
+    phone.click("#try-on").await;
+    assert!(phone.path().await.starts_with("/tryons/"));
+    assert!(
+        phone.image_loaded("#result-image").await,
+        "the try-on shows"
+    );
+    phone.assert_fits().await;
+    let result_path = phone.path().await;
+
+    // Zoom with the keyboard, then compare before/after with the slider.
+    phone.click("#zoom").await;
+    let zoom = phone.find("#zoom").await;
+    phone
+        .command(
+            reqwest::Method::POST,
+            &format!("/element/{zoom}/value"),
+            json!({"text": "++"}),
+        )
+        .await;
+    let scale = phone
+        .run("return Number(document.getElementById('zoom').dataset.scale)")
+        .await;
+    assert!(scale.as_f64().unwrap() > 1.2, "zoomed in: {scale}");
+    let clip = phone
+        .run(
+            "const s = document.getElementById('compare-slider'); s.value = 20; \
+             s.dispatchEvent(new Event('input')); \
+             return document.getElementById('compare').style.getPropertyValue('--pos')",
+        )
+        .await;
+    assert_eq!(clip, json!("20%"));
+    phone.screenshot(screenshots.as_ref(), "result-375").await;
+
+    // Add to the cart: the cart shows the try-on image.
+    let result_src = phone
+        .run("return document.getElementById('result-image').getAttribute('src')")
+        .await;
+    phone.click("#add-to-cart").await;
+    phone.find("#cart-lines").await;
+    assert_eq!(phone.path().await, "/cart");
+    assert!(phone.image_loaded(".tryon-thumb").await);
+    let cart_src = phone
+        .run("return document.querySelector('.tryon-thumb').getAttribute('src')")
+        .await;
+    assert_eq!(cart_src, result_src);
+    phone.assert_fits().await;
+    phone.screenshot(screenshots.as_ref(), "cart-375").await;
+    let cookie = phone
+        .command(reqwest::Method::GET, "/cookie/fitview_session", json!({}))
+        .await;
+    assert_eq!(cookie["httpOnly"], json!(true));
+    let session = format!("fitview_session={}", cookie["value"].as_str().unwrap());
+    phone.close().await;
+
+    if let Some(dir) = screenshots.as_ref() {
+        for (width, height) in [(768, 1024), (1280, 900)] {
+            let window = Browser::open(&driver, &chromium, width, height).await;
+            window.goto(&format!("{base}/")).await;
+            // The same shopper's session, so the cart and result pages show.
+            window
+                .command(
+                    reqwest::Method::POST,
+                    "/cookie",
+                    json!({"cookie": {"name": "fitview_session",
+                           "value": session.trim_start_matches("fitview_session="),
+                           "path": "/", "httpOnly": true}}),
+                )
+                .await;
+            for (name, path) in [
+                ("home", "/".to_owned()),
+                ("product", format!("/products/{product_id}")),
+                ("result", result_path.clone()),
+                ("cart", "/cart".to_owned()),
+            ] {
+                window.goto(&format!("{base}{path}")).await;
+                window.find("main").await;
+                window.assert_fits().await;
+                window
+                    .screenshot(Some(dir), &format!("{name}-{width}"))
+                    .await;
+                window
+                    .command(
+                        reqwest::Method::POST,
+                        "/window/rect",
+                        json!({"width": width, "height": height}),
+                    )
+                    .await;
+            }
+            window.close().await;
+        }
+    }
+
+    // The session's cookie opens nothing for anyone else's cart lines (checked over HTTP).
+    let mut stranger = Shopper::new(&base);
+    stranger.sign_up("eve").await;
+    let other = stranger.get(&result_path).await;
+    assert_eq!(other.status, reqwest::StatusCode::NOT_FOUND);
+}
