@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The official Python SDKs for the SDK oracles (crates/fitview-fakes/tests/sdk_oracles.rs runs
-# crates/fitview-fakes/oracles/*.py against the Gemini and xAI fakes): google-genai and openai
+# crates/fitview-fakes/oracles/*.py against the Gemini, xAI and FASHN fakes): google-genai, openai and fashn
 # from PyPI, pinned to the versions the oracles were written against. Installs them if missing
 # and tells the tests which python3 has them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 GOOGLE_GENAI_VERSION=3.6.1
 OPENAI_VERSION=3.57.0
-if ! python3 - "$GOOGLE_GENAI_VERSION" "$OPENAI_VERSION" >/dev/null 2>&1 <<'PY'
+FASHN_VERSION=0.9.0
+if ! python3 - "$GOOGLE_GENAI_VERSION" "$OPENAI_VERSION" "$FASHN_VERSION" >/dev/null 2>&1 <<'PY'
 import sys
 from importlib.metadata import version
-sys.exit(0 if (version("google-genai"), version("openai")) == (sys.argv[1], sys.argv[2]) else 1)
+wanted = tuple(sys.argv[1:4])
+sys.exit(0 if (version("google-genai"), version("openai"), version("fashn")) == wanted else 1)
 PY
 then
-  python3 -m pip install --quiet "google-genai==$GOOGLE_GENAI_VERSION" "openai==$OPENAI_VERSION"
+  python3 -m pip install --quiet "google-genai==$GOOGLE_GENAI_VERSION" "openai==$OPENAI_VERSION" \
+    "fashn==$FASHN_VERSION"
 fi
-python3 -c 'import google.genai, openai' >/dev/null
+python3 -c 'import google.genai, openai, fashn' >/dev/null
 echo "FITVIEW_PYTHON_SDKS=$(command -v python3)" >> .ci/services.env

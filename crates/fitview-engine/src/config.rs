@@ -3,12 +3,16 @@
 //! Binaries layer it: defaults → TOML file → `FITVIEW_*` environment → flags. The engine only
 //! sees the final struct and validates it as a whole.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::budget::BudgetConfig;
 use crate::cache::CacheConfig;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::provider::ProviderSettings;
+use crate::provider::chain::{self, FallbackPolicy};
 use crate::provider::throttle::ThrottleConfig;
 use crate::retry::RetryPolicy;
 use crate::store::StoreConfig;
@@ -18,10 +22,18 @@ use crate::validate::ValidationConfig;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
-    /// Name of the try-on provider (see [`crate::provider::ProviderRegistry`]).
+    /// Name of the try-on provider (see [`crate::provider::ProviderRegistry`]), or a fallback
+    /// chain: names separated by commas (`"fashn,nano-banana,draft"`), or a list in a file
+    /// (`provider = ["fashn", "nano-banana", "draft"]`). See [`crate::provider::chain`].
+    #[serde(deserialize_with = "chain::name_or_list")]
     pub provider: String,
-    /// Settings of the try-on provider (model id, base URL, key, request limits).
+    /// Settings of the try-on provider (model id, base URL, key, request limits); in a chain,
+    /// of its first provider unless that one has its own `[providers.<name>]`.
     pub provider_settings: ProviderSettings,
+    /// Each chain provider's own settings, by name (`[providers.fashn]`, `[providers.nano-banana]`).
+    pub providers: BTreeMap<String, ProviderSettings>,
+    /// When a chain moves on to its next provider.
+    pub fallback: FallbackPolicy,
     /// Name of the style-variation provider.
     pub style_provider: String,
     /// Settings of the style provider, separate so that try-on and style variations can use
@@ -45,6 +57,8 @@ pub struct EngineConfig {
     pub store: StoreConfig,
     /// Thresholds of the quality checks every provider output passes (see [`crate::validate`]).
     pub validation: ValidationConfig,
+    /// Spend caps on recorded provider cost (see [`crate::budget`]).
+    pub budget: BudgetConfig,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +66,8 @@ impl Default for EngineConfig {
         Self {
             provider: "draft".to_owned(),
             provider_settings: ProviderSettings::default(),
+            providers: BTreeMap::new(),
+            fallback: FallbackPolicy::default(),
             style_provider: "mock".to_owned(),
             style_provider_settings: ProviderSettings::default(),
             limits: Limits::default(),
@@ -62,6 +78,7 @@ impl Default for EngineConfig {
             cache: CacheConfig::default(),
             store: StoreConfig::default(),
             validation: ValidationConfig::default(),
+            budget: BudgetConfig::default(),
         }
     }
 }
@@ -75,6 +92,20 @@ impl EngineConfig {
         problems.extend(self.store.problems());
         problems.extend(self.validation.problems());
         problems.extend(self.provider_settings.problems("provider_settings"));
+        for (name, settings) in &self.providers {
+            problems.extend(settings.problems(&format!("providers.{name}")));
+        }
+        problems.extend(self.fallback.problems());
+        problems.extend(self.budget.problems());
+        let names = chain::chain_names(&self.provider);
+        if names.is_empty() {
+            problems.push("provider must name at least one provider".to_owned());
+        }
+        for (i, name) in names.iter().enumerate() {
+            if names[..i].contains(name) {
+                problems.push(format!("provider `{name}` appears twice in the chain"));
+            }
+        }
         problems.extend(
             self.style_provider_settings
                 .problems("style_provider_settings"),

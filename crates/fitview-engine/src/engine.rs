@@ -8,17 +8,20 @@ use image::RgbaImage;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
+use crate::budget::{Budget, SpendStats};
 use crate::cache::{CacheStats, Caches, Found, Made};
 use crate::config::EngineConfig;
 use crate::error::{Error, Result};
 use crate::key::{ContentKey, InputHash, KeyInputs};
 use crate::landmarks::BodyLandmarks;
+use crate::ledger::SpendLedger;
 use crate::pipeline::{self, FinishedImage, Placement};
 use crate::prepared::{Garment, Person, PreparedInputs};
+use crate::provider::chain::{chain_names, settings_for};
 use crate::provider::throttle::Throttle;
 use crate::provider::{
-    PreparedGarment, ProviderOutput, ProviderRegistry, ProviderRequest, Style, StyleProvider,
-    StyleRequest, TryOnProvider, Usage,
+    PreparedGarment, ProviderAttempt, ProviderOutput, ProviderRegistry, ProviderRequest, Style,
+    StyleProvider, StyleRequest, TryOnProvider, Usage,
 };
 use crate::request::{OutputOptions, TryOnRequest};
 use crate::result::{
@@ -33,6 +36,7 @@ pub struct EngineBuilder {
     config: EngineConfig,
     registry: Option<ProviderRegistry>,
     provider: Option<Arc<dyn TryOnProvider>>,
+    fallbacks: Vec<Arc<dyn TryOnProvider>>,
     style_provider: Option<Arc<dyn StyleProvider>>,
     store: Option<ResultStore>,
 }
@@ -61,6 +65,12 @@ impl EngineBuilder {
         self
     }
 
+    /// Adds a provider to try after the others of the chain (see [`crate::provider::chain`]).
+    pub fn fallback_provider(mut self, provider: Arc<dyn TryOnProvider>) -> Self {
+        self.fallbacks.push(provider);
+        self
+    }
+
     /// Uses this style provider instead of the one named in the configuration.
     pub fn style_provider(mut self, provider: Arc<dyn StyleProvider>) -> Self {
         self.style_provider = Some(provider);
@@ -80,10 +90,25 @@ impl EngineBuilder {
         let registry = self
             .registry
             .unwrap_or_else(ProviderRegistry::with_builtins);
+        // The chain: the given provider or the first one named, then the other names, then
+        // the given fallbacks.
+        let names = chain_names(&self.config.provider);
+        let build = |position: usize| {
+            let name = names[position];
+            let settings = settings_for(
+                name,
+                position,
+                &self.config.providers,
+                &self.config.provider_settings,
+            );
+            registry.try_on(name, &settings)
+        };
         let provider = match self.provider {
             Some(p) => p,
-            None => registry.try_on(&self.config.provider, &self.config.provider_settings)?,
+            None => build(0)?,
         };
+        let mut fallbacks = (1..names.len()).map(build).collect::<Result<Vec<_>>>()?;
+        fallbacks.extend(self.fallbacks);
         // Style variations are optional: a style provider that cannot be built (unknown name, no
         // key) fails only when variations are asked for, with its own error.
         let style_provider = match self.style_provider {
@@ -98,6 +123,7 @@ impl EngineBuilder {
             Some(store) => Some(store),
             None => ResultStore::from_config(&self.config.store)?,
         };
+        let budget = Budget::new(self.config.budget.clone(), SpendLedger::new(store.as_ref()));
         let caches = Caches::new(&self.config.cache, store)?;
         let inputs =
             PreparedInputs::new(self.config.cache.inputs_bytes, self.config.cache.inputs_ttl);
@@ -110,8 +136,10 @@ impl EngineBuilder {
             inner: Arc::new(Inner {
                 config: self.config,
                 provider,
+                fallbacks,
                 style_provider,
                 provider_calls,
+                budget,
                 cpu,
                 caches,
                 inputs,
@@ -124,10 +152,15 @@ impl EngineBuilder {
 struct Inner {
     config: EngineConfig,
     provider: Arc<dyn TryOnProvider>,
+    /// The providers tried after `provider`, in order, when it fails in a way the fallback
+    /// policy moves on after.
+    fallbacks: Vec<Arc<dyn TryOnProvider>>,
     /// The style provider, or why it could not be built.
     style_provider: Result<Arc<dyn StyleProvider>>,
     /// Taken by every provider call (each attempt): the engine-wide `provider_calls` bound.
     provider_calls: Arc<Throttle>,
+    /// The daily spend cap and the ledger every paid call is recorded in.
+    budget: Budget,
     /// Bounds CPU-heavy image work so a burst of requests cannot exhaust memory or threads.
     cpu: Semaphore,
     /// Memory, shared and durable result layers.
@@ -164,6 +197,11 @@ impl Engine {
         &self.inner.provider
     }
 
+    /// The providers tried after [`Engine::provider`], in order (empty without a chain).
+    pub fn fallback_providers(&self) -> &[Arc<dyn TryOnProvider>] {
+        &self.inner.fallbacks
+    }
+
     /// The style provider in use, if one is configured.
     pub fn style_provider(&self) -> Option<&Arc<dyn StyleProvider>> {
         self.inner.style_provider.as_ref().ok()
@@ -193,22 +231,54 @@ impl Engine {
         tokio::task::spawn_blocking(move || span.in_scope(work)).await?
     }
 
-    /// Dresses the person in the request's garments.
+    /// Dresses the person in the request's garments: with the provider, or down its fallback
+    /// chain while a provider fails in a way [`FallbackPolicy`](crate::provider::FallbackPolicy)
+    /// moves on after (each with its own retries and cache key). The result names the provider
+    /// that answered and, in [`TryOnResult::fallbacks`], what each earlier one answered; when
+    /// every provider fails, the last one's error is returned.
     pub async fn try_on(&self, request: TryOnRequest) -> Result<TryOnResult> {
-        let provider = self.inner.provider.clone();
-        let span = tracing::info_span!(
-            "try_on",
-            provider = provider.name(),
-            model = provider.model(),
-            garments = request.garments.len(),
-        );
-        self.try_on_with(&provider, request).instrument(span).await
+        let mut earlier = Vec::new();
+        let last = self.inner.fallbacks.len();
+        let chain = std::iter::once(&self.inner.provider).chain(&self.inner.fallbacks);
+        for (position, provider) in chain.enumerate() {
+            let span = tracing::info_span!(
+                "try_on",
+                provider = provider.name(),
+                model = provider.model(),
+                garments = request.garments.len(),
+            );
+            match self
+                .try_on_with(provider, request.clone(), &earlier)
+                .instrument(span)
+                .await
+            {
+                Ok(mut result) => {
+                    result.fallbacks = earlier;
+                    return Ok(result);
+                }
+                Err(err) if position < last && self.inner.config.fallback.moves_on(&err) => {
+                    tracing::warn!(
+                        provider = provider.name(),
+                        error = %err,
+                        "provider failed; trying the next one of the chain"
+                    );
+                    earlier.push(ProviderAttempt::failed(
+                        provider.name(),
+                        provider.model(),
+                        &err,
+                    ));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(Error::internal("a provider chain without providers"))
     }
 
     async fn try_on_with(
         &self,
         provider: &Arc<dyn TryOnProvider>,
         request: TryOnRequest,
+        earlier: &[ProviderAttempt],
     ) -> Result<TryOnResult> {
         let started = Instant::now();
         let mut timings = StageTimings::default();
@@ -290,6 +360,7 @@ impl Engine {
                         &prepared,
                         &request,
                         &key,
+                        earlier,
                     )
                     .await?;
                 if failed.is_empty() {
@@ -346,8 +417,10 @@ impl Engine {
 
     /// The provider stage of a miss: the provider call (retried), the quality checks (with one
     /// more call under a new seed if they fail and the provider takes seeds) and postprocessing,
-    /// with the inputs' hashes computed meanwhile for the result's sidecar. Returns the checks
-    /// the kept images failed beside what was made.
+    /// with the inputs' hashes computed meanwhile for the result's sidecar (which records, as
+    /// `fallback_after`, the providers of a chain that failed before this one). Returns the
+    /// checks the kept images failed beside what was made.
+    #[allow(clippy::too_many_arguments)]
     async fn make(
         &self,
         provider: &Arc<dyn TryOnProvider>,
@@ -356,18 +429,33 @@ impl Engine {
         prepared: &Prepared,
         request: &TryOnRequest,
         key: &ContentKey,
+        earlier: &[ProviderAttempt],
     ) -> Result<(Made, Vec<Check>)> {
         let mut timings = StageTimings::default();
         let placement = prepared.person.placement;
         let reference = self.try_on_reference(prepared, provider_request.person_landmarks);
+        let estimate =
+            provider.capabilities().cost_per_image_usd * f64::from(provider_request.samples.max(1));
         let call = |seed: Option<u64>| {
             let provider = provider.clone();
-            let slots = self.inner.provider_calls.clone();
+            let inner = self.inner.clone();
             let mut request = provider_request.clone();
             request.seed = seed;
             async move {
-                let _slot = slots.acquire().await?;
-                provider.try_on(request).await
+                let _slot = inner.provider_calls.acquire().await?;
+                inner.budget.check(estimate).await?;
+                let out = provider.try_on(request).await?;
+                inner
+                    .budget
+                    .ledger()
+                    .record(
+                        provider.name(),
+                        provider.model(),
+                        out.usage.estimated_cost_usd,
+                        out.images.len(),
+                    )
+                    .await;
+                Ok(out)
             }
             .instrument(tracing::info_span!("provider_call"))
         };
@@ -381,7 +469,12 @@ impl Engine {
             self.generate_checked(call, retry, reference),
             self.sidecar_inputs(request)
         );
-        let checked = checked?;
+        let mut checked = checked?;
+        if !earlier.is_empty()
+            && let Ok(value) = serde_json::to_value(earlier)
+        {
+            checked.metadata.insert("fallback_after".to_owned(), value);
+        }
         timings.validate = checked.validate_time;
         timings.provider = stage.elapsed().saturating_sub(checked.validate_time);
 
@@ -488,6 +581,16 @@ impl Engine {
         let mut stats = self.inner.caches.stats().await;
         stats.inputs = self.inner.inputs.stats();
         stats
+    }
+
+    /// What this process's provider calls cost today and how many calls a spend cap refused.
+    pub fn spend_stats(&self) -> SpendStats {
+        self.inner.budget.stats()
+    }
+
+    /// The spend ledger every paid provider call is recorded in.
+    pub fn ledger(&self) -> &SpendLedger {
+        self.inner.budget.ledger()
     }
 
     /// The durable result store, if one is configured.
@@ -652,14 +755,27 @@ impl Engine {
                 samples,
                 seed: None,
             };
+            let estimate = provider.capabilities().cost_per_image_usd * f64::from(samples.max(1));
             let call = |seed: Option<u64>| {
                 let provider = provider.clone();
-                let slots = self.inner.provider_calls.clone();
+                let inner = self.inner.clone();
                 let mut request = request.clone();
                 request.seed = seed;
                 async move {
-                    let _slot = slots.acquire().await?;
-                    provider.stylize(request).await
+                    let _slot = inner.provider_calls.acquire().await?;
+                    inner.budget.check(estimate).await?;
+                    let out = provider.stylize(request).await?;
+                    inner
+                        .budget
+                        .ledger()
+                        .record(
+                            provider.name(),
+                            provider.model(),
+                            out.usage.estimated_cost_usd,
+                            out.images.len(),
+                        )
+                        .await;
+                    Ok(out)
                 }
             };
             let stage = Instant::now();
@@ -730,6 +846,7 @@ fn result_from(key: ContentKey, found: Found, timings: StageTimings) -> TryOnRes
         metadata: entry.sidecar.metadata.clone(),
         // Only results that passed the checks enter the cache layers.
         failed_checks: Vec::new(),
+        fallbacks: Vec::new(),
     }
 }
 
@@ -751,6 +868,7 @@ fn flagged_result(
         usage: made.usage,
         metadata: made.provenance.metadata,
         failed_checks: failed,
+        fallbacks: Vec::new(),
     }
 }
 

@@ -90,6 +90,18 @@ pub enum Error {
         /// Every problem found, not just the first.
         problems: Vec<String>,
     },
+    /// A spend cap would be passed by this provider call, so it was not made.
+    #[error(
+        "budget exceeded: the {scope} budget of ${limit_usd:.2} is spent (${spent_usd:.2} so far)"
+    )]
+    BudgetExceeded {
+        /// Which cap (`daily`, `batch`, `retailer`).
+        scope: String,
+        /// What was spent so far, in US dollars.
+        spent_usd: f64,
+        /// The cap, in US dollars.
+        limit_usd: f64,
+    },
     /// The work was cancelled before it finished.
     #[error("cancelled")]
     Cancelled,
@@ -137,6 +149,7 @@ impl Error {
             Error::NotSupported { .. } => "not_supported",
             Error::Storage { .. } => "storage",
             Error::Config { .. } => "config",
+            Error::BudgetExceeded { .. } => "budget_exceeded",
             Error::Cancelled => "cancelled",
             Error::Internal { .. } => "internal",
         }

@@ -35,12 +35,14 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
 
+pub mod budget;
 pub mod cache;
 mod config;
 mod engine;
 mod error;
 mod key;
 mod landmarks;
+pub mod ledger;
 mod limits;
 pub mod pipeline;
 mod prepared;
@@ -51,12 +53,14 @@ mod retry;
 pub mod store;
 pub mod validate;
 
+pub use budget::{BudgetConfig, SpendStats};
 pub use cache::{CacheConfig, CacheStats};
 pub use config::EngineConfig;
 pub use engine::{Engine, EngineBuilder};
 pub use error::{Error, Result};
 pub use key::{ContentKey, ImageDigest, InputHash, KeyInputs, PIPELINE_VERSION, input_hash};
 pub use landmarks::BodyLandmarks;
+pub use ledger::{SpendEntry, SpendLedger};
 pub use limits::Limits;
 pub use provider::{Capabilities, Style, StyleProvider, TryOnProvider};
 pub use request::{

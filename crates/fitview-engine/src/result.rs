@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::key::ContentKey;
-use crate::provider::Usage;
+use crate::provider::{ProviderAttempt, Usage};
 use crate::request::OutputFormat;
 use crate::validate::Check;
 
@@ -115,6 +115,9 @@ pub struct TryOnResult {
     /// The quality checks the images failed (see [`crate::validate`]); empty for a good result.
     /// A result with failed checks is flagged: it is returned, but never cached or stored.
     pub failed_checks: Vec<Check>,
+    /// What each provider of a fallback chain tried before [`provider`](Self::provider)
+    /// answered, in order; empty when the first provider answered.
+    pub fallbacks: Vec<ProviderAttempt>,
 }
 
 impl TryOnResult {

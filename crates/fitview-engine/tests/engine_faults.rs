@@ -132,3 +132,11 @@ async fn bad_input_fails_before_any_provider_call() {
     assert!(err.to_string().contains("person photo"), "{err}");
     assert_eq!(mock.calls(), 0);
 }
+
+/// Fallback chains: the next provider after a failure the policy moves on after.
+#[path = "engine_faults/chain.rs"]
+mod chain;
+
+/// The daily spend cap on recorded cost.
+#[path = "engine_faults/budget.rs"]
+mod budget;

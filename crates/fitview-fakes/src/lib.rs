@@ -6,7 +6,11 @@
 //! - [`gemini::FakeGemini`]: `POST .../models/{model}:generateContent` of the Gemini API (and the
 //!   Vertex AI form of the path), with key checks, request validation, real image bytes, every
 //!   refusal shape, `google.rpc.Status` errors, 429 with `RetryInfo`, slow and truncated answers;
-//! - [`xai::FakeXai`]: xAI's `POST /v1/images/generations` and `/v1/images/edits`.
+//! - [`xai::FakeXai`]: xAI's `POST /v1/images/generations` and `/v1/images/edits`;
+//! - [`fashn::FakeFashn`]: FASHN's asynchronous `POST /v1/run` and `GET /v1/status/{id}`, with
+//!   every named error, data-URI and URL outputs, and a prediction that never finishes;
+//! - [`vertex::FakeVertex`]: Vertex AI Virtual Try-On's `...:predict`, with filtered and missing
+//!   predictions and `google.rpc.Status` errors.
 //!
 //! Each test picks what the fake does with a scenario, given at start, queued for the next
 //! requests ([`FakeServer::push`]) or named per request in an `x-fake-scenario` header. The
@@ -24,9 +28,11 @@
 //!
 //! The binary `fitview-fakes` runs both for demos: `cargo run -p fitview-fakes`.
 
+pub mod fashn;
 pub mod gemini;
 mod picture;
 mod server;
+pub mod vertex;
 pub mod xai;
 
 pub use server::{FakeServer, RECORDED_REQUESTS_PATH, RecordedRequest};

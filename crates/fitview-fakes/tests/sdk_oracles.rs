@@ -3,7 +3,7 @@
 //! from the fake and checks it against the SDK's own request types, and checks that the SDK
 //! parses the fake's success, refusal and error answers.
 //!
-//! Needs `FITVIEW_PYTHON_SDKS`: a python3 that has `google-genai` and `openai`
+//! Needs `FITVIEW_PYTHON_SDKS`: a python3 that has `google-genai`, `openai` and `fashn`
 //! (`.ci/services/python-sdks.sh` installs them and sets it). Without it the tests print why
 //! and pass without checking.
 
@@ -13,10 +13,12 @@
 use std::process::Command;
 
 use fitview_engine::provider::conformance;
+use fitview_engine::provider::fashn::{FashnConfig, FashnProvider};
 use fitview_engine::provider::gemini::{GeminiConfig, NanoBananaProvider};
 use fitview_engine::provider::grok::{GrokProvider, XaiConfig};
 use fitview_engine::provider::{StyleProvider, TryOnProvider};
 use fitview_engine::{GarmentCategory, Style};
+use fitview_fakes::fashn::{FakeFashn, FashnScenario};
 use fitview_fakes::gemini::{FakeGemini, GeminiScenario};
 use fitview_fakes::xai::{FakeXai, XaiScenario};
 use fitview_fakes::{RECORDED_REQUESTS_PATH, TEST_KEY};
@@ -29,8 +31,8 @@ fn python() -> Option<String> {
         Ok(path) if !path.trim().is_empty() => Some(path),
         _ => {
             eprintln!(
-                "skipping the SDK oracle: {PYTHON_VAR} is not set (a python3 with google-genai and \
-                 openai; .ci/services/python-sdks.sh installs them and sets it)"
+                "skipping the SDK oracle: {PYTHON_VAR} is not set (a python3 with google-genai, \
+                 openai and fashn; .ci/services/python-sdks.sh installs them and sets it)"
             );
             None
         }
@@ -115,6 +117,34 @@ async fn the_openai_sdk_accepts_fitviews_requests_and_parses_the_xai_fakes_answe
         "ok rate-limited: Retry-After header",
         "ok images.edit (multipart): APIStatusError 415",
         "xai oracle: ",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn the_fashn_sdk_accepts_fitviews_run_and_parses_the_fashn_fakes_answers() {
+    let Some(python) = python() else { return };
+    let fake = FakeFashn::start(FashnScenario::Success).await.unwrap();
+    let mut config = FashnConfig::new(TEST_KEY);
+    config.base_url = fake.base_url();
+    config.first_poll = std::time::Duration::from_millis(5);
+    let provider = FashnProvider::new(config).unwrap();
+    let mut request = conformance::sample_request(&provider.capabilities(), GarmentCategory::Top);
+    request.samples = 2;
+    provider.try_on(request).await.unwrap();
+
+    let out = run_oracle(python, "fashn_sdk.py", fake.base_url()).await;
+    for line in [
+        "ok model_name is the SDK's tryon-v1.6 literal",
+        "ok TryOnRequestInputs accepts fitview's inputs (types and enums, strictly)",
+        "ok the SDK sends the body fitview sends",
+        "ok success: the output is a PNG data URI",
+        "ok url: the URL serves a PNG",
+        "ok moderated: failed with the SDK's error name ContentModerationError",
+        "ok out-of-credits: RateLimitError 429",
+        "ok wrong key: AuthenticationError 401",
+        "fashn oracle: ",
     ] {
         assert!(out.contains(line), "missing `{line}` in:\n{out}");
     }

@@ -6,9 +6,11 @@
 //! provider makes one attempt and reports what happened as a typed [`Error`](crate::Error).
 
 mod capabilities;
+pub mod chain;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod draft;
+pub mod fashn;
 pub mod gemini;
 pub mod grok;
 mod http;
@@ -16,6 +18,7 @@ mod inline;
 pub mod mock;
 mod registry;
 pub mod throttle;
+pub mod vertex;
 
 use std::sync::Arc;
 
@@ -24,6 +27,7 @@ use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
 pub use capabilities::Capabilities;
+pub use chain::{FallbackPolicy, ProviderAttempt};
 pub use http::Secret;
 pub use registry::{ProviderRegistry, ProviderSettings};
 pub use throttle::ThrottleConfig;
@@ -155,7 +159,7 @@ pub struct StyleRequest {
 /// Puts garments on a person. One attempt per call; the engine retries.
 #[async_trait::async_trait]
 pub trait TryOnProvider: Send + Sync + std::fmt::Debug {
-    /// The provider's registry name (`mock`, `draft`, `nano-banana`, ...).
+    /// The provider's registry name (`mock`, `draft`, `nano-banana`, `fashn`, ...).
     fn name(&self) -> &str;
     /// The model this instance calls (part of the cache key).
     fn model(&self) -> &str;

@@ -29,6 +29,15 @@ pub struct ProviderSettings {
     /// Concurrency and requests-per-minute limits of an HTTP provider, to stay within the
     /// account's quota; `None` keeps the provider's defaults.
     pub throttle: Option<ThrottleConfig>,
+    /// Google Cloud project of a Vertex AI provider; else `GOOGLE_CLOUD_PROJECT`.
+    pub project: Option<String>,
+    /// Google Cloud region of a Vertex AI provider; else `GOOGLE_CLOUD_LOCATION`, else
+    /// `us-central1`.
+    pub location: Option<String>,
+    /// A command printing an OAuth access token for a Vertex AI provider (e.g.
+    /// `gcloud auth print-access-token`), run through `sh -c` when a token is needed; else
+    /// `GOOGLE_OAUTH_ACCESS_TOKEN`.
+    pub token_command: Option<String>,
 }
 
 impl ProviderSettings {
@@ -62,6 +71,9 @@ impl fmt::Debug for ProviderSettings {
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("mock_latency_ms", &self.mock_latency_ms)
             .field("throttle", &self.throttle)
+            .field("project", &self.project)
+            .field("location", &self.location)
+            .field("token_command", &self.token_command)
             .finish()
     }
 }
@@ -99,6 +111,14 @@ impl ProviderRegistry {
         registry.register_try_on(
             super::gemini::NanoBananaProvider::NAME,
             super::gemini::NanoBananaProvider::from_settings,
+        );
+        registry.register_try_on(
+            super::fashn::FashnProvider::NAME,
+            super::fashn::FashnProvider::from_settings,
+        );
+        registry.register_try_on(
+            super::vertex::VertexTryOnProvider::NAME,
+            super::vertex::VertexTryOnProvider::from_settings,
         );
         registry.register_style("mock", |settings| Ok(Arc::new(mock_from(settings))));
         registry.register_style(

@@ -22,6 +22,7 @@ use futures::future::try_join_all;
 pub use models::{DEFAULT_FAST_MODEL, DEFAULT_QUALITY_MODEL};
 pub use prompts::{PROMPT_VERSION, tryon_prompt};
 pub use wire::KEY_VAR;
+pub(crate) use wire::parse_google_error;
 
 use super::http::{Auth, HttpClient, Secret};
 use super::inline::InlineImage;

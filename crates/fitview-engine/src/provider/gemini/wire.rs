@@ -297,14 +297,26 @@ impl ErrorEnvelope {
 /// once instead of hammering an exhausted quota. Non-JSON bodies (a proxy's HTML page) map by
 /// status alone.
 pub(crate) fn parse_error(status: u16, retry_after_header: Option<Duration>, body: &[u8]) -> Error {
+    parse_google_error(PROVIDER, KEY_VAR, status, retry_after_header, body)
+}
+
+/// [`parse_error`] for any Google API answering with the `google.rpc.Status` envelope (the
+/// Gemini API, Vertex AI), naming `provider` and the credential's `key_var` in messages.
+pub(crate) fn parse_google_error(
+    provider: &str,
+    key_var: &str,
+    status: u16,
+    retry_after_header: Option<Duration>,
+    body: &[u8],
+) -> Error {
     let parsed = serde_json::from_slice::<ErrorEnvelope>(body)
         .ok()
         .and_then(ErrorEnvelope::into_status)
         .filter(|s| s.code.is_some() || s.message.is_some() || s.status.is_some());
     let Some(rpc) = parsed else {
         return error_for_status(
-            PROVIDER,
-            KEY_VAR,
+            provider,
+            key_var,
             Failure {
                 status,
                 code: None,
@@ -319,13 +331,13 @@ pub(crate) fn parse_error(status: u16, retry_after_header: Option<Duration>, bod
         || (status == 400 && message.contains("API key"))
     {
         return Error::Auth {
-            detail: format!("Gemini rejected the API key: {message} (check {KEY_VAR})"),
+            detail: format!("{provider} rejected the credentials: {message} (check {key_var})"),
         };
     }
     if rpc.status.as_deref() == Some("FAILED_PRECONDITION") {
         return Error::Config {
             problems: vec![format!(
-                "Gemini refused the project: {message} (enable billing or use a supported region)"
+                "{provider} refused the project: {message} (enable billing or use a supported region)"
             )],
         };
     }
@@ -350,8 +362,8 @@ pub(crate) fn parse_error(status: u16, retry_after_header: Option<Duration>, bod
             .or(retry_after_header)
     };
     error_for_status(
-        PROVIDER,
-        KEY_VAR,
+        provider,
+        key_var,
         Failure {
             status,
             code: rpc.status,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::time::Instant;
 
-use super::throttle::{Throttle, ThrottleConfig};
+use super::throttle::{Throttle, ThrottleConfig, ThrottlePermit};
 use crate::error::{Error, Result};
 
 pub(crate) use redact::redact;
@@ -61,6 +61,8 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     /// `Retry-After`, in seconds, when the provider sent one.
     pub(crate) retry_after: Option<Duration>,
+    /// Every response header (a provider may report its cost in one).
+    pub(crate) headers: reqwest::header::HeaderMap,
     /// The whole body, at most the configured cap.
     pub(crate) body: Bytes,
 }
@@ -97,18 +99,47 @@ impl HttpClient {
     /// POSTs a JSON body and reads the whole answer (any status), within the throttle.
     pub(crate) async fn post_json(&self, url: &str, auth: &Auth, body: Vec<u8>) -> Result<Reply> {
         let _permit = self.throttle.acquire().await?;
-        let started = Instant::now();
+        self.send_post_json(url, auth, body).await
+    }
+
+    /// Waits for the throttle to allow one more provider request and holds it until the permit
+    /// is dropped, for providers whose one request is several HTTP calls (a job submitted,
+    /// then polled): the `send_*` calls made meanwhile do not count again.
+    pub(crate) async fn acquire(&self) -> Result<ThrottlePermit> {
+        self.throttle.acquire().await
+    }
+
+    /// POSTs a JSON body outside the throttle (the caller holds a permit from [`Self::acquire`]).
+    pub(crate) async fn send_post_json(
+        &self,
+        url: &str,
+        auth: &Auth,
+        body: Vec<u8>,
+    ) -> Result<Reply> {
         let request = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
-        let request = match auth {
-            Auth::Header(name, key) => request.header(*name, key.expose()),
-            Auth::Bearer(token) => request.bearer_auth(token.expose()),
-        };
         let body_len = body.len();
+        self.send(authorized(request, auth).body(body), body_len)
+            .await
+    }
+
+    /// GETs `url` outside the throttle (the caller holds a permit from [`Self::acquire`]), with
+    /// `auth` when it is the provider's API and without when it is a file the provider serves
+    /// elsewhere (a result on a CDN): a key is only ever sent to the API.
+    pub(crate) async fn send_get(&self, url: &str, auth: Option<&Auth>) -> Result<Reply> {
+        let request = self.client.get(url);
+        let request = match auth {
+            Some(auth) => authorized(request, auth),
+            None => request,
+        };
+        self.send(request, 0).await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder, request_bytes: usize) -> Result<Reply> {
+        let started = Instant::now();
         let response = request
-            .body(body)
             .send()
             .await
             .map_err(|e| transport_error(e, started))?;
@@ -118,10 +149,11 @@ impl HttpClient {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
+        let headers = response.headers().clone();
         let body = read_capped(response, self.max_response_bytes, started).await?;
         tracing::debug!(
             status,
-            request_bytes = body_len,
+            request_bytes,
             response_bytes = body.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "provider http call"
@@ -129,8 +161,16 @@ impl HttpClient {
         Ok(Reply {
             status,
             retry_after,
+            headers,
             body,
         })
+    }
+}
+
+fn authorized(request: reqwest::RequestBuilder, auth: &Auth) -> reqwest::RequestBuilder {
+    match auth {
+        Auth::Header(name, key) => request.header(*name, key.expose()),
+        Auth::Bearer(token) => request.bearer_auth(token.expose()),
     }
 }
 
