@@ -221,7 +221,7 @@ mod tests {
         std::fs::write(&path, b"sku,name\nA,caf\xe9\n").unwrap();
         let err = read_text_bounded("product CSV", &path, 100).unwrap_err();
         assert!(err.to_string().contains("UTF-8"), "{err}");
-        assert!(err.to_string().contains("offset 13"), "{err}");
+        assert!(err.to_string().contains("offset 14"), "{err}");
         std::fs::write(&path, b"\xEF\xBB\xBFsku\n").unwrap();
         assert_eq!(
             read_text_bounded("product CSV", &path, 100).unwrap(),

@@ -134,6 +134,7 @@ mod tests {
                 product("T2", GarmentCategory::Top, "t1"),
             ],
             generate: Generate::default(),
+            max_image_bytes: 25 << 20,
         }
     }
 
