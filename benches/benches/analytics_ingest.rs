@@ -157,9 +157,10 @@ async fn run() -> Option<()> {
                         } else {
                             "product_viewed"
                         };
+                        let size = ["S", "M", "L"][n % 3];
                         json!({"id": uuid::Uuid::new_v4().to_string(), "type": kind,
                                "product_id": product_ids[n % product_ids.len()],
-                               "size": ["S", "M", "L"][n % 3], "occurred_at": at.to_rfc3339()})
+                               "size": size, "occurred_at": at.to_rfc3339()})
                     })
                     .collect();
                 let body = json!({ "events": batch });

@@ -7,9 +7,11 @@
 
 mod common;
 
-mod batches;
-mod isolation;
-mod privacy;
-mod restart;
-mod shop;
-mod truth;
+mod analytics {
+    pub mod batches;
+    pub mod isolation;
+    pub mod privacy;
+    pub mod restart;
+    pub mod shop;
+    pub mod truth;
+}
