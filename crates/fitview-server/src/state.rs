@@ -7,8 +7,8 @@ use std::sync::Arc;
 use fitview_engine::{Engine, EngineBuilder, ResultStore, StoreConfig};
 use sqlx::AnyPool;
 
-use crate::auth::account_check::AccountCheck;
 use crate::analytics::Analytics;
+use crate::auth::account_check::AccountCheck;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{Role, password};
 use crate::cache::ResultCache;

@@ -164,7 +164,8 @@ pub async fn create_account(
     ip: ClientIp,
     body: RegisterRequest,
 ) -> ApiResult<UserRow> {
-    let (email, phone) = identifier::login_identifiers(body.email.as_deref(), body.phone.as_deref())?;
+    let (email, phone) =
+        identifier::login_identifiers(body.email.as_deref(), body.phone.as_deref())?;
     password::check_strength(&body.password)?;
     state.register_limiter.check(&ip.to_string()).await?;
     let role = match body.role {

@@ -58,17 +58,21 @@ impl ServerProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned at once, so the process is killed and reaped on every path (Drop).
+        let server = ServerProcess {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        };
         let client = reqwest::Client::new();
         for _ in 0..300 {
-            if let Ok(response) = client.get(format!("{base}/ready")).send().await
+            if let Ok(response) = client.get(format!("{}/ready", server.base)).send().await
                 && response.status().is_success()
             {
-                return ServerProcess { base, child };
+                return server;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("fitview-server did not become ready at {base}");
+        panic!("fitview-server did not become ready at {}", server.base);
     }
 
     /// Kills the process with SIGKILL: no shutdown, no drain, like a machine that died.

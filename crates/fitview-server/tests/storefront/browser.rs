@@ -61,11 +61,20 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        // Owned at once, so the process is killed and reaped on every path (Drop).
+        let driver = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let client = reqwest::Client::new();
         for _ in 0..100 {
-            if client.get(format!("{base}/status")).send().await.is_ok() {
-                return Driver { child, base };
+            if client
+                .get(format!("{}/status", driver.base))
+                .send()
+                .await
+                .is_ok()
+            {
+                return driver;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -92,6 +101,9 @@ impl Browser {
                 "binary": chromium,
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--hide-scrollbars", "--force-device-scale-factor=1",
+                         // This machine's network is closed: no background connections.
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--disable-quic", "--no-first-run",
                          format!("--window-size={width},{height}"),
                          format!("--user-data-dir={}", profile.keep().display())],
             }
