@@ -273,8 +273,9 @@ async fn customer_journey(db: Db) {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = server.login(&email, "a good password").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // The deleted account's still-unexpired token opens nothing any more.
     let (status, _) = server.get(&format!("/api/v1/tryon/{job_id}"), &token).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 async fn tokens_refresh_once_and_logout_revokes(db: Db) {

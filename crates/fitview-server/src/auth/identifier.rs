@@ -217,12 +217,16 @@ mod tests {
     fn accepted_emails_are_ascii_with_one_at_and_normalize_to_themselves() {
         let mut cases = Cases(0x9e37_79b9_7f4a_7c15);
         let mut accepted = 0;
-        for _ in 0..20_000 {
+        // Every other case draws from plain letters, so that many are valid and the invariants
+        // are checked on more than a handful; the tricky half probes what must be refused.
+        const PLAIN: &[char] = &['a', 'b', 'k', 'z', '0', '7', 'M', '.', '-', '_', '+'];
+        for i in 0..20_000 {
+            let alphabet = if i % 2 == 0 { TRICKY } else { PLAIN };
             let raw = format!(
                 "{}@{}.{}",
-                cases.string(TRICKY, 8),
-                cases.string(TRICKY, 6),
-                cases.string(TRICKY, 4)
+                cases.string(alphabet, 8),
+                cases.string(alphabet, 6),
+                cases.string(alphabet, 4)
             );
             let Ok(normal) = email(&raw) else { continue };
             accepted += 1;

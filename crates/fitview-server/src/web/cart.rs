@@ -262,7 +262,7 @@ pub async fn checkout(
         }
         Err(CheckoutError::Database(e)) => Err(e.into()),
         Err(refused) => {
-            let notice = Some(format!("{refused}."));
+            let notice = Some(super::words::capitalized(&refused.to_string()));
             cart_page(&state, &visitor, &user.id, notice).await
         }
     }

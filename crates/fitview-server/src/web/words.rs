@@ -51,7 +51,8 @@ fn wait(duration: Duration) -> String {
     }
 }
 
-fn capitalized(message: &str) -> String {
+/// `message` as a sentence: a capital first letter and a full stop.
+pub fn capitalized(message: &str) -> String {
     let mut chars = message.chars();
     let mut out: String = chars
         .next()

@@ -62,7 +62,7 @@ async fn bad_events_are_named_and_good_ones_kept(db: Db) {
         .map(|(i, f)| (i, f.to_owned()))
     );
     assert!(
-        body["errors"][3]["reason"]
+        body["errors"][2]["reason"]
             .as_str()
             .unwrap()
             .contains("retailer"),

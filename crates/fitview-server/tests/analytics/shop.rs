@@ -64,7 +64,7 @@ impl Shop {
                 "/api/v1/products",
                 Some(&retailer),
                 json!({"name": "Linen dress", "description": "Summer dress", "category": "dresses",
-                       "garment_category": "dress", "sizes": ["S", "M", "L"], "price_cents": 4999,
+                       "garment_category": "one-piece", "sizes": ["S", "M", "L"], "price_cents": 4999,
                        "currency": "EUR", "stock": 30}),
             )
             .await;

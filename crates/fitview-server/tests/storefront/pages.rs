@@ -114,9 +114,11 @@ async fn typed_text_is_escaped_and_pages_are_locked_down(db: Db) {
     for path in ["/".to_owned(), format!("/products/{id}")] {
         let page = shopper.get(&path).await;
         assert_eq!(page.status, StatusCode::OK);
+        // The template engine escapes `<` and `>` as numeric character references.
         assert!(
             page.body
-                .contains("&lt;script&gt;alert(1)&lt;/script&gt; shirt")
+                .contains("&#60;script&#62;alert(1)&#60;/script&#62; shirt"),
+            "{path}"
         );
         assert!(!page.body.contains("<script>alert"), "{path}");
         assert!(!page.body.contains("<img src=x"), "{path}");
@@ -288,7 +290,9 @@ async fn checkout_hands_the_cart_to_the_retailer(db: Db) {
     assert!(
         refused
             .body
-            .contains("Only 2 of Denim shirt left in stock.")
+            .contains("Only 2 of Denim shirt left in stock."),
+        "{}",
+        refused.body
     );
     let cart = ann.get("/cart").await;
     assert!(cart.body.contains("FitView takes no payment"));

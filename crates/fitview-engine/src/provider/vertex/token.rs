@@ -133,7 +133,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let count = dir.path().join("count");
         let command = format!(
-            "echo run >> '{}'; echo ya29.token-from-command",
+            // The token is spelt in two pieces so that the command itself (which Debug may
+            // show) does not contain it.
+            "echo run >> '{}'; echo \"ya\"\"29.token-from-command\"",
             count.display()
         );
         let source = TokenSource::command(command);
