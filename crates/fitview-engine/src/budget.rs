@@ -1,6 +1,6 @@
 //! Spend caps on what provider calls really cost ([`crate::ledger`]), enforced before a call is
 //! made: a call that would take the day's spend past `budget.daily_usd` is refused with
-//! [`Error::BudgetExceeded`](crate::Error::BudgetExceeded), and counted.
+//! [`Error::BudgetExceeded`], and counted.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -280,7 +280,7 @@ pub async fn try_on_counted(state: &AppState, request: TryOnRequest) -> ApiResul
     try_on_counted_by(state, &state.engine, request).await
 }
 
-/// [`try_on_counted`] with another engine than the server's (e.g. [`AppState::ephemeral`]).
+/// [`try_on_counted`] with another engine than the server's (e.g. the state's `ephemeral` one).
 pub async fn try_on_counted_by(
     state: &AppState,
     engine: &fitview_engine::Engine,

@@ -7,7 +7,7 @@
 //! that can succeed later is retried with backoff ([`Backoff`]); after `max_attempts` the job
 //! stays `failed` with its error: a dead letter, visible to the operator.
 //!
-//! The claim is one statement per dialect ([`claim`]): PostgreSQL picks with
+//! The claim is one statement per dialect (`claim.rs`): PostgreSQL picks with
 //! `FOR UPDATE SKIP LOCKED`, so servers never wait on each other's rows; SQLite has one writer at
 //! a time, so the same update is atomic there.
 

@@ -1,7 +1,7 @@
 //! A try-on of uploaded photos instead of catalog ids: a shopper's own photo and a garment photo,
 //! both decoded under the engine's limits, answered in the same request.
 //!
-//! Nothing of it is kept by the server: it runs on [`AppState::ephemeral`], an engine with no
+//! Nothing of it is kept by the server: it runs on the state's `ephemeral` engine, an engine with no
 //! store and no cache, and the images come back inline (base64), so neither a shopper's photo
 //! nor anything made from it outlives the request (no result file, sidecar or image URL).
 
