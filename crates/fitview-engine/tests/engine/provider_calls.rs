@@ -12,7 +12,7 @@ use fitview_engine::{
 };
 use tokio::task::JoinSet;
 
-mod common;
+use crate::common;
 
 const LATENCY: Duration = Duration::from_secs(1);
 

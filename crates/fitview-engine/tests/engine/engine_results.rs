@@ -11,7 +11,7 @@ use fitview_engine::{
 };
 use image::ImageFormat;
 
-mod common;
+use crate::common;
 
 fn engine() -> Engine {
     Engine::builder()

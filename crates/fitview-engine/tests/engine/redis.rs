@@ -16,7 +16,7 @@ use fitview_engine::provider::{Capabilities, ProviderOutput, ProviderRequest, Tr
 use fitview_engine::{CacheStatus, Engine, EngineConfig, Result, TryOnOptions, TryOnRequest};
 use tokio::sync::watch;
 
-mod common;
+use crate::common;
 
 fn redis_url() -> Option<String> {
     match std::env::var("FITVIEW_TEST_REDIS_URL") {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use fitview_engine::provider::mock::{Fault, MockProvider};
 use fitview_engine::{Engine, EngineConfig, Error, RetryPolicy, TryOnRequest};
 
-mod common;
+use crate::common;
 
 fn engine_with(mock: Arc<MockProvider>) -> Engine {
     let config = EngineConfig {
@@ -134,9 +134,7 @@ async fn bad_input_fails_before_any_provider_call() {
 }
 
 /// Fallback chains: the next provider after a failure the policy moves on after.
-#[path = "engine_faults/chain.rs"]
 mod chain;
 
 /// The daily spend cap on recorded cost.
-#[path = "engine_faults/budget.rs"]
 mod budget;

@@ -21,7 +21,7 @@ use fitview_engine::{
 use image::{ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use tokio::sync::watch;
 
-mod common;
+use crate::common;
 
 /// The test person's head on the photo: centre and radii in pixels.
 const HEAD: (f32, f32, f32, f32) = (384.0, 115.0, 58.0, 72.0);

@@ -14,7 +14,7 @@ use fitview_engine::{
 };
 use image::{Rgba, RgbaImage};
 
-mod common;
+use crate::common;
 
 const SIZE: u32 = 512;
 /// Where the provider draws the garment: x, y in this range.

@@ -6,8 +6,6 @@
 // Test helpers outside #[test] functions fail loudly too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod tryon_providers {
-    pub mod common;
-    mod fashn;
-    mod vertex;
-}
+pub mod common;
+mod fashn;
+mod vertex;

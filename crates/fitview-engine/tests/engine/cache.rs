@@ -16,7 +16,7 @@ use fitview_engine::{
 use image::ImageFormat;
 use tokio::sync::watch;
 
-mod common;
+use crate::common;
 
 /// Delegates to a mock, but every call waits until the gate opens: the test decides when the
 /// "provider" answers, so overlap does not depend on timing.
