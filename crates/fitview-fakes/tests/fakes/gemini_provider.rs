@@ -14,6 +14,8 @@ use fitview_engine::{Engine, EngineConfig, Error, GarmentCategory, RetryPolicy, 
 use fitview_fakes::gemini::{FakeGemini, GeminiScenario, Refusal};
 use fitview_fakes::{FakeServer, TEST_KEY};
 
+use crate::common::fixture;
+
 fn provider_for(fake: &FakeServer<GeminiScenario>) -> NanoBananaProvider {
     let mut config = GeminiConfig::new(TEST_KEY);
     config.base_url = fake.base_url();
@@ -25,14 +27,6 @@ async fn attempt(
 ) -> Result<fitview_engine::provider::ProviderOutput, Error> {
     let request = conformance::sample_request(&provider.capabilities(), GarmentCategory::Top);
     provider.try_on(request).await
-}
-
-fn fixture(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../../fixtures/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
 }
 
 #[tokio::test]

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use fitview_engine::provider::conformance;
 use fitview_engine::provider::grok::{GrokProvider, KEY_VAR, XaiConfig};
-use fitview_engine::provider::{
-    GeneratedImage, ProviderOutput, ProviderRegistry, ProviderSettings, StyleProvider,
-};
+use fitview_engine::provider::{ProviderOutput, ProviderRegistry, ProviderSettings, StyleProvider};
 use fitview_engine::{Engine, EngineConfig, Error, OutputOptions, RetryPolicy, Style};
 use fitview_fakes::xai::{FakeXai, XaiScenario};
 use fitview_fakes::{FakeServer, TEST_KEY};
+
+use crate::common::{self, decoded};
 
 /// User words that go into the prompt and must never come back in an error.
 const USER_WORDS: &str = "the private rooftop of Villa Quartzberg";
@@ -43,25 +43,11 @@ async fn attempt(provider: &GrokProvider) -> Result<ProviderOutput, Error> {
         .await
 }
 
-fn decoded(image: &GeneratedImage) -> image::DynamicImage {
-    match image {
-        GeneratedImage::Encoded(bytes) => image::load_from_memory(bytes).unwrap(),
-        GeneratedImage::Pixels(px) => image::DynamicImage::ImageRgba8(px.clone()),
-    }
-}
-
 /// An error a user may see: no key, no prompt words, no base64 payload.
 fn assert_clean(err: &Error, key: &str) {
+    common::assert_clean(err, key);
     let text = err.to_string();
-    assert!(!text.contains(key), "the key leaked: {text}");
     assert!(!text.contains("Quartzberg"), "the prompt leaked: {text}");
-    assert!(!text.contains("data:image"), "an image leaked: {text}");
-    let longest_b64_run = text
-        .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')))
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
-    assert!(longest_b64_run < 40, "base64-like text in: {text}");
 }
 
 fn engine_with(provider: GrokProvider, retry: RetryPolicy) -> Engine {

@@ -2,6 +2,7 @@
 //! (each file under `fakes/` is one subject).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
 mod gemini_provider;
 mod grok_provider;
 mod sdk_oracles;

@@ -11,7 +11,7 @@ use fitview_engine::{Engine, EngineConfig, Error, GarmentCategory, RetryPolicy, 
 use fitview_fakes::fashn::{FakeFashn, FashnScenario};
 use fitview_fakes::{FakeServer, TEST_KEY};
 
-use super::common::{assert_clean, decoded, fixture, logs_of};
+use crate::common::{assert_clean, decoded, fixture, logs_of};
 
 fn config_for(fake: &FakeServer<FashnScenario>) -> FashnConfig {
     let mut config = FashnConfig::new(TEST_KEY);

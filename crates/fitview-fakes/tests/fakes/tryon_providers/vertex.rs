@@ -13,7 +13,7 @@ use fitview_engine::{
 use fitview_fakes::vertex::{FakeVertex, VertexScenario};
 use fitview_fakes::{FakeServer, TEST_KEY};
 
-use super::common::{assert_clean, decoded, fixture, logs_of};
+use crate::common::{assert_clean, decoded, fixture, logs_of};
 
 const PATH: &str = "/v1/projects/fitview-test/locations/europe-west4/publishers/google/models/virtual-try-on-001:predict";
 

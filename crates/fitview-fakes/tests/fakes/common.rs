@@ -1,4 +1,4 @@
-//! Helpers every provider module shares.
+//! Helpers every provider module shares: fixtures, decoding, and what must never reach an error or a log.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
