@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Headless Chromium for the batch gallery test (crates/fitview-cli/tests/batch_gallery.rs) and
-# the storefront's browser journey (crates/fitview-server/tests/storefront/browser.rs, through
+# Headless Chromium for the batch gallery test (crates/fitview-cli/tests/cli/batch_gallery.rs) and
+# the storefront's browser journey (crates/fitview-server/tests/server/storefront/browser.rs, through
 # chromedriver). Both come from .ci/debian-packages.sh; this tells the tests where they are.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

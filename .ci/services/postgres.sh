@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# PostgreSQL for the server's tests (crates/fitview-server/tests/*.rs run every test on SQLite and,
+# PostgreSQL for the server's tests (crates/fitview-server/tests/server/ run every test on SQLite and,
 # given FITVIEW_TEST_POSTGRES_URL, again on PostgreSQL, each in a fresh schema of its own).
 # Installs Debian's `postgresql` if missing (the shared `apt-get update` runs before the services),
 # runs a private cluster (initdb into /tmp as the postgres user) on 127.0.0.1:55432 unless one

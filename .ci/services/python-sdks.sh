@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The official Python SDKs for the SDK oracles (crates/fitview-fakes/tests/sdk_oracles.rs runs
+# The official Python SDKs for the SDK oracles (crates/fitview-fakes/tests/fakes/sdk_oracles.rs runs
 # crates/fitview-fakes/oracles/*.py against the Gemini, xAI and FASHN fakes): google-genai, openai and fashn
 # from PyPI, pinned to the versions the oracles were written against. Installs them if missing
 # and tells the tests which python3 has them.

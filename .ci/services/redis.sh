@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Redis for the shared cache layer's tests (fitview-engine feature `redis`,
-# crates/fitview-engine/tests/redis.rs, crates/fitview-cli/tests/cache.rs).
+# crates/fitview-engine/tests/redis.rs, crates/fitview-cli/tests/cli/cache.rs).
 # Starts redis-server (installed by .ci/debian-packages.sh) on 127.0.0.1:6379 (unless one answers
 # there already) and tells the tests where it is. The tests that kill Redis start their own.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # schemathesis (PyPI, pinned) for the server's API fuzz test
-# (crates/fitview-server/tests/schemathesis.rs): installs it if missing and tells the test where
+# (crates/fitview-server/tests/server/schemathesis.rs): installs it if missing and tells the test where
 # its command is.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

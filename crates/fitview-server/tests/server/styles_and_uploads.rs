@@ -1,12 +1,7 @@
 //! Style variations of a finished try-on, and try-ons of uploaded photos instead of catalog ids.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{Db, TestServer, fixture, start};
 use base64::Engine as _;
-use common::{Db, TestServer, fixture, start};
 use image::GenericImageView;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -286,7 +281,7 @@ async fn a_try_on_of_uploaded_photos_answers_with_the_image_inline(db: Db) {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{error}");
 }
 
-common::on_both_databases!(
+crate::common::on_both_databases!(
     style_variations_of_a_result_are_made_once_and_served_as_images,
     a_try_on_of_uploaded_photos_answers_with_the_image_inline,
 );

@@ -1,15 +1,10 @@
 //! HTTPS served by the server itself: a self-signed certificate made here, a client that trusts
 //! exactly that certificate, and the API used over it.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{Db, TestServer, mock_engine, test_state};
+use crate::common::{Db, TestServer, mock_engine, test_state};
 use fitview_server::tls::{TlsError, server_config};
 use reqwest::StatusCode;
 

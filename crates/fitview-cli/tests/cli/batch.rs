@@ -1,15 +1,10 @@
 //! `fitview batch` end to end: the fixture catalog, layout, report, resume after kill -9, and
 //! regeneration of only what a manifest edit changed.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod batch_support;
-
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use batch_support::*;
+use crate::batch_support::*;
 
 #[test]
 fn the_fixture_catalog_generates_every_pair_with_images_thumbnails_report_and_gallery() {
@@ -53,7 +48,7 @@ fn the_fixture_catalog_generates_every_pair_with_images_thumbnails_report_and_ga
     // The same command again: everything is done, nothing is generated twice.
     let again = batch(&manifest, &out, &["--json"]);
     assert!(again.status.success(), "{}", outputs(&again));
-    let report = batch_support::report(&out);
+    let report = crate::batch_support::report(&out);
     assert_eq!(
         (count(&report, "reused"), count(&report, "generated")),
         (24, 0)
@@ -223,7 +218,7 @@ fn kill_9_mid_run_then_the_same_command_finishes_without_repeating_work_and_edit
     write_manifest(&manifest, &["ava", "bea"], &edited);
     let rerun = batch(&manifest, &out, &args);
     assert!(rerun.status.success(), "{}", outputs(&rerun));
-    let report = batch_support::report(&out);
+    let report = crate::batch_support::report(&out);
     assert_eq!(
         (count(&report, "generated"), count(&report, "reused")),
         (4, 8),
@@ -290,7 +285,7 @@ fn failures_are_reported_and_do_not_stop_the_batch() {
     assert!(stderr.contains("2 items failed"), "{stderr}");
     // A rerun retries the failures only.
     let rerun = batch(&manifest, &out, &[]);
-    let report = batch_support::report(&out);
+    let report = crate::batch_support::report(&out);
     assert_eq!(rerun.status.code(), Some(8), "{}", outputs(&rerun));
     assert_eq!(
         (

@@ -4,15 +4,10 @@
 //! Needs Debian's `chromium` (`.ci/services/chromium.sh` installs it); skipped with a message
 //! when it is absent.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod batch_support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use batch_support::*;
+use crate::batch_support::*;
 
 fn chromium() -> Option<PathBuf> {
     let candidates = [

@@ -5,15 +5,10 @@
 //! Needs FITVIEW_SCHEMATHESIS (the `schemathesis` command; `.ci/services/schemathesis.sh`
 //! installs it and sets it); skipped with a message without it.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Db, start_with};
+use crate::common::{Db, start_with};
 use fitview_engine::{Engine, EngineConfig};
 use reqwest::StatusCode;
 use serde_json::json;

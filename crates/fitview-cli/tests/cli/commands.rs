@@ -1,8 +1,5 @@
 //! The `fitview` binary as a user runs it: files in, files out, messages and exit codes.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

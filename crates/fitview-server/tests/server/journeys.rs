@@ -1,11 +1,6 @@
 //! The retailer's and the customer's journeys, over a real socket.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Db, fixture, start};
+use crate::common::{Db, fixture, start};
 use image::GenericImageView;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -407,7 +402,7 @@ async fn an_erased_account_leaves_no_bytes_in_the_database_files(db: Db) {
     let sqlite = matches!(db, Db::Sqlite);
     let server = start(db, |_| {}).await;
     let (_, model, product) = server.catalog().await;
-    let email = common::email("erased");
+    let email = crate::common::email("erased");
     let name = format!("Erased Person {}", uuid::Uuid::new_v4().simple());
     let comment = format!("a private remark {}", uuid::Uuid::new_v4().simple());
     let (status, account) = server
@@ -475,7 +470,7 @@ async fn an_erased_account_leaves_no_bytes_in_the_database_files(db: Db) {
     }
 }
 
-common::on_both_databases!(
+crate::common::on_both_databases!(
     retailer_journey,
     customer_journey,
     tokens_refresh_once_and_logout_revokes,

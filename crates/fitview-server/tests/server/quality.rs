@@ -1,14 +1,9 @@
 //! Results that fail the engine's quality checks: shown to the user who asked, with the checks
 //! they failed, but never served from the cache — asking again makes them again.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::sync::Arc;
 
-use common::{Db, TestServer, on_both_databases, start_with};
+use crate::common::{Db, TestServer, on_both_databases, start_with};
 use fitview_engine::Engine;
 use fitview_engine::provider::mock::{Fault, MockProvider};
 use reqwest::StatusCode;

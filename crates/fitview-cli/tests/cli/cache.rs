@@ -1,8 +1,6 @@
 //! Caching as a user of the binary sees it: a second process reuses the first one's result from
 //! the store (even from a re-encoded copy of the photo), `gc` and `forget` delete what they say,
 //! two processes sharing Redis make one provider call, and a missing Redis is only a warning.
-// Test helpers fail loudly by design.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

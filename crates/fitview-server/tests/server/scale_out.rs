@@ -3,12 +3,7 @@
 //! servers on one database.
 //! Each test is skipped, with a message, when its service is not configured.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{Db, TestServer, assert_rate_limited, on_both_databases, start};
+use crate::common::{Db, TestServer, assert_rate_limited, on_both_databases, start};
 use fitview_engine::{ContentKey, ResultStore};
 use futures::TryStreamExt;
 use reqwest::StatusCode;

@@ -1,13 +1,8 @@
 //! Limits: rate limits, upload checks, the bounded queue, and the error format.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::time::Duration;
 
-use common::{Db, assert_rate_limited, fixture, start, start_with};
+use crate::common::{Db, assert_rate_limited, fixture, start, start_with};
 use fitview_engine::Engine;
 use fitview_engine::provider::mock::MockProvider;
 use reqwest::{Method, StatusCode};
@@ -15,7 +10,7 @@ use serde_json::json;
 
 async fn the_sixth_login_in_a_minute_is_refused_with_retry_after(db: Db) {
     let server = start(db, |_| {}).await;
-    let email = common::email("victim");
+    let email = crate::common::email("victim");
     let (status, _) = server
         .post(
             "/api/v1/auth/register",
@@ -47,7 +42,9 @@ async fn logins_are_limited_per_ip_across_accounts(db: Db) {
     let server = start(db, |c| c.rate_limits.login_per_ip_per_minute = 10).await;
     // Ten distinct unknown accounts, then the eleventh is refused whatever the account.
     for attempt in 1..=10 {
-        let (status, body) = server.login(&common::email("sprayed"), "Summer2026!").await;
+        let (status, body) = server
+            .login(&crate::common::email("sprayed"), "Summer2026!")
+            .await;
         assert_eq!(
             status,
             StatusCode::UNAUTHORIZED,
@@ -57,7 +54,7 @@ async fn logins_are_limited_per_ip_across_accounts(db: Db) {
     let response = server
         .client
         .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"email": common::email("sprayed"), "password": "Summer2026!"}))
+        .json(&json!({"email": crate::common::email("sprayed"), "password": "Summer2026!"}))
         .send()
         .await
         .unwrap();
@@ -66,7 +63,7 @@ async fn logins_are_limited_per_ip_across_accounts(db: Db) {
 
 async fn an_accounts_login_budget_is_shared_by_its_email_and_phone(db: Db) {
     let server = start(db, |c| c.rate_limits.login_per_ip_per_minute = 1000).await;
-    let email = common::email("two-ids");
+    let email = crate::common::email("two-ids");
     let phone = format!("+4479{:08}", rand_digits());
     let (status, body) = server
         .post(
@@ -127,7 +124,7 @@ impl ServerProcess {
             .arg(data_dir)
             .args(flags)
             .env("FITVIEW_LOG", "info")
-            .env("FITVIEW_JWT_SECRET", common::SECRET)
+            .env("FITVIEW_JWT_SECRET", crate::common::SECRET)
             .env_remove("FITVIEW_DATABASE_URL")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped());
@@ -213,13 +210,13 @@ async fn login_floods_keep_the_servers_memory_bounded(db: Db) {
     };
     // The first login makes the dummy hash and the first buffer.
     assert_eq!(
-        login(common::email("first")).await,
+        login(crate::common::email("first")).await,
         StatusCode::UNAUTHORIZED
     );
     let (baseline, _) = server.memory();
     for round in 0..3 {
         let statuses =
-            futures::future::join_all((0..48).map(|_| login(common::email("flood")))).await;
+            futures::future::join_all((0..48).map(|_| login(crate::common::email("flood")))).await;
         let refused = statuses
             .iter()
             .filter(|s| **s == StatusCode::UNAUTHORIZED)
@@ -552,7 +549,7 @@ async fn errors_share_one_shape_and_ops_endpoints_answer(db: Db) {
     assert!(metrics.contains("fitview_tryon_queue_depth 0"));
 }
 
-common::on_both_databases!(
+crate::common::on_both_databases!(
     the_sixth_login_in_a_minute_is_refused_with_retry_after,
     logins_are_limited_per_ip_across_accounts,
     an_accounts_login_budget_is_shared_by_its_email_and_phone,

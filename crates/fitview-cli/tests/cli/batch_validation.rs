@@ -1,12 +1,7 @@
 //! `fitview batch` validates the whole manifest first: every problem, with its file and line,
 //! and no provider call.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod batch_support;
-
-use batch_support::*;
+use crate::batch_support::*;
 
 #[test]
 fn a_broken_manifest_lists_every_problem_with_its_line_and_generates_nothing() {

@@ -1,5 +1,4 @@
 //! A real server on 127.0.0.1:0 and a small client for the integration tests.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::time::Duration;

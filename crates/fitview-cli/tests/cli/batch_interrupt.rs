@@ -3,12 +3,7 @@
 //! at once. Either way the journal stays whole, and the same command finishes the batch with
 //! nothing lost and nothing generated twice.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod batch_support;
-
-use batch_support::*;
+use crate::batch_support::*;
 
 #[test]
 fn the_first_ctrl_c_finishes_the_items_in_flight_writes_the_report_and_the_same_command_resumes() {
@@ -52,7 +47,7 @@ fn the_first_ctrl_c_finishes_the_items_in_flight_writes_the_report_and_the_same_
 
     let resumed = batch(&manifest, &out, &args);
     assert!(resumed.status.success(), "{}", outputs(&resumed));
-    let report = batch_support::report(&out);
+    let report = crate::batch_support::report(&out);
     assert_eq!(count(&report, "reused") as usize, finished);
     assert_eq!(count(&report, "generated") as usize, 12 - finished);
     assert_eq!(journal_is_consistent(&out).len(), 12);

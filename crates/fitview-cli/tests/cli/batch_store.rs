@@ -1,15 +1,10 @@
 //! Manifest images named by object-store URLs: `file://` always, `s3://` against the
 //! S3-compatible server `.ci/services/moto.sh` starts (`FITVIEW_TEST_S3_URL`).
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod batch_support;
-
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use batch_support::*;
+use crate::batch_support::*;
 use fitview_engine::ResultStore;
 use object_store::{ObjectStoreExt, PutPayload};
 
@@ -60,7 +55,7 @@ fn file_urls_are_read_through_the_store_and_are_the_same_images_as_paths() {
     write_url_manifest(&manifest, MODEL_FILES.map(path), PRODUCT_FILES.map(path));
     let rerun = batch(&manifest, &out, &[]);
     assert!(rerun.status.success(), "{}", outputs(&rerun));
-    let report = batch_support::report(&out);
+    let report = crate::batch_support::report(&out);
     assert_eq!(
         (count(&report, "reused"), count(&report, "generated")),
         (4, 0)

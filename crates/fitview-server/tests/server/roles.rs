@@ -1,13 +1,8 @@
 //! Role boundaries and token checks: what each caller must be refused.
 
-// Test helpers outside #[test] functions fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
+use crate::common::{Db, SECRET, fixture, start};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Db, SECRET, fixture, start};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -141,7 +136,7 @@ async fn a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers(db
         .post(
             "/api/v1/auth/register",
             None,
-            json!({"email": common::email("x"), "password": "a good password", "role": "admin"}),
+            json!({"email": crate::common::email("x"), "password": "a good password", "role": "admin"}),
         )
         .await;
     assert!(status.is_client_error());
@@ -179,7 +174,7 @@ async fn a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers(db
 }
 
 /// The files under `<data_dir>/uploads/models`.
-fn model_uploads(server: &common::TestServer) -> usize {
+fn model_uploads(server: &crate::common::TestServer) -> usize {
     let dir = server.state.config.data_dir.join("uploads/models");
     std::fs::read_dir(dir).map_or(0, |entries| entries.count())
 }
@@ -362,7 +357,7 @@ async fn tampered_expired_and_wrong_algorithm_tokens_are_refused(db: Db) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-common::on_both_databases!(
+crate::common::on_both_databases!(
     a_retailer_cannot_see_or_change_another_retailers_catalog,
     a_customer_cannot_write_the_catalog_and_only_admins_manage_retailers,
     tampered_expired_and_wrong_algorithm_tokens_are_refused,

@@ -1,5 +1,4 @@
 //! Shared by the `batch*` tests: running `fitview batch` and writing manifests over the fixtures.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};

@@ -1,0 +1,10 @@
+//! Retailer analytics over real sockets (issue 14): events from shoppers, retailers and the
+//! server's own try-ons, buffered and flushed into rollups, read back as the retailer's figures.
+//! Each test runs on SQLite and, given `FITVIEW_TEST_POSTGRES_URL`, on PostgreSQL.
+
+mod batches;
+mod isolation;
+mod privacy;
+mod restart;
+mod shop;
+mod truth;
