@@ -1,8 +1,7 @@
 //! The cart at `/cart`: add a product in a size with its try-on image, change quantities,
 //! remove lines, and check out into orders for the retailers.
 //!
-//! Every change to a cart goes through [`changed`], the one place that observes cart events
-//! (for analytics).
+//! Every change to a cart is recorded for the retailer's analytics (`shopper_events`).
 
 use askama::Template;
 use axum::Form;
@@ -21,51 +20,7 @@ use crate::web::chrome::Chrome;
 use crate::web::error::render;
 use crate::web::product;
 use crate::web::session::Visitor;
-
-/// A change to a shopper's cart.
-#[derive(Debug, Clone, Copy)]
-pub enum CartChange<'a> {
-    /// One unit added.
-    Added {
-        /// The product.
-        product_id: &'a str,
-        /// The size.
-        size: &'a str,
-    },
-    /// A line's quantity set.
-    Quantity {
-        /// The line.
-        line_id: &'a str,
-        /// The new quantity.
-        quantity: i64,
-    },
-    /// A line removed.
-    Removed {
-        /// The line.
-        line_id: &'a str,
-    },
-    /// The cart became orders.
-    CheckedOut {
-        /// How many orders.
-        orders: usize,
-    },
-}
-
-/// Observes a change to a shopper's cart: the hook for cart analytics.
-fn changed(user_id: &str, change: CartChange<'_>) {
-    match change {
-        CartChange::Added { product_id, size } => {
-            tracing::info!(user_id, product_id, size, "cart: added");
-        }
-        CartChange::Quantity { line_id, quantity } => {
-            tracing::info!(user_id, line_id, quantity, "cart: quantity changed");
-        }
-        CartChange::Removed { line_id } => tracing::info!(user_id, line_id, "cart: removed"),
-        CartChange::CheckedOut { orders } => {
-            tracing::info!(user_id, orders, "cart: checked out");
-        }
-    }
-}
+use crate::web::shopper_events;
 
 /// A cart line as the page shows it.
 struct LineView {
@@ -177,13 +132,13 @@ pub async fn add(
         image.as_deref(),
     )
     .await?;
-    changed(
-        &user.id,
-        CartChange::Added {
-            product_id: &product.id,
-            size: &form.size,
-        },
-    );
+    let lines = db::cart::lines(&state.db, &user.id).await?;
+    if let Some(line) = lines
+        .iter()
+        .find(|l| l.product_id == product.id && l.size == form.size)
+    {
+        shopper_events::cart_changed(&state, &visitor, line, line.quantity - 1, line.quantity);
+    }
     Ok(Redirect::to("/cart").into_response())
 }
 
@@ -206,19 +161,15 @@ pub async fn change(
     visitor.check_csrf(&form.csrf)?;
     let user = visitor.require_user("/cart")?;
     let quantity = form.quantity.unwrap_or(0).clamp(0, 99);
-    let found = db::cart::set_quantity(&state.db, &user.id, &line_id, quantity).await?;
-    if !found {
+    let lines = db::cart::lines(&state.db, &user.id).await?;
+    let line = lines
+        .iter()
+        .find(|l| l.id == line_id)
+        .ok_or(ApiError::NotFound)?;
+    if !db::cart::set_quantity(&state.db, &user.id, &line_id, quantity).await? {
         return Err(ApiError::NotFound.into());
     }
-    let change = if quantity == 0 {
-        CartChange::Removed { line_id: &line_id }
-    } else {
-        CartChange::Quantity {
-            line_id: &line_id,
-            quantity,
-        }
-    };
-    changed(&user.id, change);
+    shopper_events::cart_changed(&state, &visitor, line, line.quantity, quantity);
     Ok(Redirect::to("/cart").into_response())
 }
 
@@ -244,14 +195,10 @@ pub async fn checkout(
 ) -> Result<Response, PageError> {
     visitor.check_csrf(&form.csrf)?;
     let user = visitor.require_user("/cart")?;
+    let lines = db::cart::lines(&state.db, &user.id).await?;
     match db::orders::checkout(&state.db, &user.id).await {
         Ok(orders) => {
-            changed(
-                &user.id,
-                CartChange::CheckedOut {
-                    orders: orders.len(),
-                },
-            );
+            shopper_events::checkout_started(&state, &visitor, &lines);
             render(&OrderPage {
                 chrome: Chrome::new(&state, &visitor).await?,
                 orders: orders

@@ -19,6 +19,7 @@ mod models;
 mod photos;
 mod product;
 pub mod session;
+mod shopper_events;
 mod tryon;
 mod words;
 

@@ -16,6 +16,7 @@ use crate::web::PageError;
 use crate::web::chrome::Chrome;
 use crate::web::error::render;
 use crate::web::session::{self, Visitor};
+use crate::web::shopper_events;
 
 /// Most models a page lists.
 const MAX_MODELS: i64 = 60;
@@ -136,7 +137,15 @@ pub async fn pick(
         .ok_or(ApiError::NotFound)?;
     db::sessions::set_model(&state.db, &session.token_hash, &model.id).await?;
     let back = match given(form.product) {
-        Some(product) => format!("/products/{}", super::error::encode_component(&product)),
+        Some(product_id) => {
+            // A choice counts for a product of the model's own retailer only.
+            if let Some(product) =
+                db::products::get(&state.db, &product_id, Some(&model.retailer_id)).await?
+            {
+                shopper_events::model_selected(&state, &visitor, &product.id, &model.id);
+            }
+            format!("/products/{}", super::error::encode_component(&product_id))
+        }
         None => "/".to_owned(),
     };
     Ok(Redirect::to(&back).into_response())

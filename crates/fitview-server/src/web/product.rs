@@ -13,6 +13,7 @@ use crate::web::cards::ProductCard;
 use crate::web::chrome::Chrome;
 use crate::web::error::render;
 use crate::web::session::Visitor;
+use crate::web::shopper_events;
 
 /// A size chart row: a size and what it measures.
 struct ChartRow {
@@ -82,6 +83,7 @@ pub async fn show(
     let product = db::products::get(&state.db, &id, None)
         .await?
         .ok_or(ApiError::NotFound)?;
+    shopper_events::product_viewed(&state, &visitor, &product.id);
     // The picked model counts only for this product's retailer.
     let model = match visitor.model_id() {
         Some(model_id) => db::models::get(&state.db, model_id, Some(&product.retailer_id))

@@ -316,7 +316,144 @@ async fn checkout_hands_the_cart_to_the_retailer(db: Db) {
     assert_eq!(product["stock"], 0);
 }
 
+/// A stored event as the test compares it: (type, size, quantity, value, signed in, has a
+/// session).
+type Seen = (String, Option<String>, i64, Option<i64>, bool, bool);
+
+/// A row of `analytics_events`: (kind, size, quantity, value, user, session).
+type StoredRow = (
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// What the store holds of the shoppers' events.
+async fn stored_events(server: &TestServer) -> Vec<Seen> {
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "SELECT kind, size, quantity, value_cents, user_id, session_id FROM analytics_events",
+    )
+    .fetch_all(&server.state.db)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(kind, size, quantity, value, user, session)| {
+            (
+                kind,
+                size,
+                quantity,
+                value,
+                user.is_some(),
+                session.is_some(),
+            )
+        })
+        .collect()
+}
+
+async fn the_storefront_records_what_its_shoppers_do(db: Db) {
+    let server = common::start(db, |_| {}).await;
+    let (token, model_id, product_id) = server.catalog().await;
+    let mut ann = Shopper::new(&server.base);
+    // Signed out, before any session: a view of no one.
+    ann.get(&format!("/products/{product_id}")).await;
+    ann.sign_up("ann").await;
+    let csrf = ann.csrf_of(&format!("/products/{product_id}")).await;
+    let picked = ann
+        .post(
+            "/models",
+            &[
+                ("csrf", &csrf),
+                ("model_id", &model_id),
+                ("product", &product_id),
+            ],
+        )
+        .await;
+    assert_eq!(picked.status, StatusCode::SEE_OTHER, "{}", picked.body);
+    for _ in 0..3 {
+        ann.post(
+            "/cart/add",
+            &[("csrf", &csrf), ("product_id", &product_id), ("size", "M")],
+        )
+        .await;
+    }
+    let cart = ann.get("/cart").await;
+    let line = cart.body.split("action=\"/cart/lines/").nth(1).unwrap();
+    let line_id = line[..line.find('"').unwrap()].to_owned();
+    ann.post(
+        &format!("/cart/lines/{line_id}"),
+        &[("csrf", &csrf), ("quantity", "2")],
+    )
+    .await;
+    let done = ann.post("/checkout", &[("csrf", &csrf)]).await;
+    assert!(done.body.contains("Order sent"), "{}", done.body);
+    server.state.analytics.flush().await.unwrap();
+
+    let mut events = stored_events(&server).await;
+    events.sort();
+    let m = Some("M".to_owned());
+    assert_eq!(
+        events,
+        [
+            (
+                "cart_added".to_owned(),
+                m.clone(),
+                1,
+                Some(2999),
+                true,
+                true
+            ),
+            (
+                "cart_added".to_owned(),
+                m.clone(),
+                1,
+                Some(2999),
+                true,
+                true
+            ),
+            (
+                "cart_added".to_owned(),
+                m.clone(),
+                1,
+                Some(2999),
+                true,
+                true
+            ),
+            (
+                "cart_removed".to_owned(),
+                m.clone(),
+                1,
+                Some(2999),
+                true,
+                true
+            ),
+            (
+                "checkout_started".to_owned(),
+                m.clone(),
+                2,
+                Some(5998),
+                true,
+                true
+            ),
+            ("model_selected".to_owned(), None, 1, None, true, true),
+            ("product_viewed".to_owned(), None, 1, None, false, false),
+            ("product_viewed".to_owned(), None, 1, None, true, true),
+        ]
+    );
+    // The retailer's figures count them: two views, three units carted.
+    let (status, products) = server.get("/api/v1/analytics/products", &token).await;
+    assert_eq!(status, StatusCode::OK, "{products}");
+    let row = &products["products"][0];
+    assert_eq!(row["product_id"], product_id.as_str());
+    assert_eq!(
+        (row["views"].as_i64(), row["cart_units"].as_i64()),
+        (Some(2), Some(3))
+    );
+}
+
 on_both_databases!(
+    the_storefront_records_what_its_shoppers_do,
     search_ranks_the_better_match_first,
     typed_text_is_escaped_and_pages_are_locked_down,
     forms_need_the_sessions_token,
