@@ -3,6 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::analytics::{export, routes as analytics};
 use crate::routes::{
     accounts, images, models, ops, privacy, products, tryon, tryon_upload, variations,
 };
@@ -22,6 +23,8 @@ use crate::routes::{
         tryon::create, tryon::get_job, tryon::history, tryon::feedback,
         tryon_upload::create, variations::create,
         images::result_image,
+        analytics::post_events, analytics::funnel_route, analytics::products, analytics::models,
+        analytics::sizes, analytics::tryons, analytics::forecast_route, export::export_csv,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role)),
     modifiers(&BearerAuth, &CommonErrors),
@@ -31,6 +34,7 @@ use crate::routes::{
         (name = "models", description = "A retailer's model photos"),
         (name = "products", description = "A retailer's products"),
         (name = "tryon", description = "Try-on jobs and results"),
+        (name = "analytics", description = "Shopper and order events in, a retailer's figures out"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]
@@ -113,6 +117,9 @@ mod tests {
             "/api/v1/tryon",
             "/api/v1/products/{id}",
             "/api/v1/models",
+            "/api/v1/events",
+            "/api/v1/analytics/funnel",
+            "/api/v1/analytics/export.csv",
             "/health",
             "/metrics",
         ] {

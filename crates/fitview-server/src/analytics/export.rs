@@ -12,7 +12,7 @@ use fitview_insights::aggregate;
 use super::routes::{RangeQuery, Scope};
 use super::store;
 use crate::auth::AuthUser;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 
@@ -54,6 +54,16 @@ fn day_lines(day: NaiveDate, rows: &[aggregate::Rollup], header: bool) -> std::i
 
 /// Streams the CSV of the retailer's figures per product and day (the whole catalog or one
 /// product, `from` to `to`).
+#[utoipa::path(get, path = "/api/v1/analytics/export.csv", tag = "analytics", params(RangeQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`day,product_id,views,tryons,cart_units,purchased_units,returned_units,revenue_cents` per product and day",
+            content_type = "text/csv", body = String),
+        (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "Not a retailer, or not a product of the caller's", body = ErrorBody),
+        (status = 422, description = "A range out of bounds", body = ErrorBody),
+    ))]
 pub async fn export_csv(
     State(state): State<AppState>,
     user: AuthUser,

@@ -13,10 +13,11 @@ use fitview_insights::forecast::forecast;
 use fitview_insights::{EventKind, FunnelTouch, funnel};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{BatchError, check_batch, store};
 use crate::auth::{AuthUser, Role};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -28,14 +29,17 @@ const MAX_RANGE_DAYS: u64 = 2 * 366;
 const DEFAULT_RANGE_DAYS: u64 = 30;
 
 /// A batch of events.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct EventsBody {
-    /// The events (at most the configured batch size, 500 by default).
+    /// The events (at most the configured batch size, 500 by default), each an object with
+    /// `id` (UUID), `type`, `product_id` and the optional `occurred_at`, `model_id`, `size`,
+    /// `quantity`, `value_cents`, `currency`, `session_id`, `user_id` and `reason`; docs/analytics.md.
+    #[schema(value_type = Vec<Object>)]
     pub events: Vec<Value>,
 }
 
 /// What became of a batch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventsAnswer {
     /// Events kept (a resent id is kept and then changes nothing).
     pub accepted: usize,
@@ -45,6 +49,17 @@ pub struct EventsAnswer {
 
 /// Records a batch of events: 202 with the errors of the refused ones (the others are kept);
 /// 429 with `Retry-After` when the buffer is full (nothing kept; send the batch again).
+#[utoipa::path(post, path = "/api/v1/events", tag = "analytics", request_body = EventsBody,
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "Replays the first answer for 24 h when the same key and body come again")),
+    responses(
+        (status = 202, description = "The batch was taken; refused events are listed", body = EventsAnswer),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 409, description = "A request with this Idempotency-Key is still running", body = ErrorBody),
+        (status = 422, description = "Too many events, or this Idempotency-Key came with another body", body = ErrorBody),
+        (status = 429, description = "The event buffer is full: send the batch again after Retry-After", body = ErrorBody),
+    ))]
 pub async fn post_events(
     State(state): State<AppState>,
     user: AuthUser,
@@ -71,17 +86,22 @@ pub async fn post_events(
 }
 
 /// The range and product of a retailer's request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// One product of the caller's; the whole catalog without.
     pub product_id: Option<String>,
-    /// First day (YYYY-MM-DD, UTC); 30 days before `to` without.
+    /// First day (YYYY-MM-DD, UTC); 30 days before `to` without. At most two years before `to`.
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Last day, included; today without.
+    #[param(format = Date)]
     pub to: Option<String>,
     /// The funnel's conversion window in days (1 to 90, default 7).
+    #[param(minimum = 1, maximum = 90)]
     pub window_days: Option<u32>,
     /// Weeks to forecast (1 to 52, default 8).
+    #[param(minimum = 1, maximum = 52)]
     pub weeks: Option<u32>,
 }
 
@@ -192,6 +212,15 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
 
 /// The funnel view → try-on → cart → purchase: distinct shoppers reaching each step in order
 /// within the window, with the conversion between steps.
+#[utoipa::path(get, path = "/api/v1/analytics/funnel", tag = "analytics", params(RangeQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{window_days, steps: [{event, count, conversion_from_previous, conversion_from_first}]}`", body = Object),
+        (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "Not a retailer, or not a product of the caller's", body = ErrorBody),
+        (status = 422, description = "A range or window out of bounds", body = ErrorBody),
+    ))]
 pub async fn funnel_route(
     State(state): State<AppState>,
     user: AuthUser,
@@ -235,6 +264,15 @@ pub async fn funnel_route(
 }
 
 /// Try-ons, carts, purchases and conversion per product.
+#[utoipa::path(get, path = "/api/v1/analytics/products", tag = "analytics", params(RangeQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{products: [{product_id, views, tryons, cart_units, purchased_units, returned_units, revenue_cents, ...}]}`", body = Object),
+        (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "Not a retailer, or not a product of the caller's", body = ErrorBody),
+        (status = 422, description = "A range or window out of bounds", body = ErrorBody),
+    ))]
 pub async fn products(
     State(state): State<AppState>,
     user: AuthUser,
@@ -248,6 +286,15 @@ pub async fn products(
 }
 
 /// Try-ons and conversion per model: which bodies shoppers choose.
+#[utoipa::path(get, path = "/api/v1/analytics/models", tag = "analytics", params(RangeQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{models: [...]}`: try-ons and conversion per model", body = Object),
+        (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "Not a retailer, or not a product of the caller's", body = ErrorBody),
+        (status = 422, description = "A range or window out of bounds", body = ErrorBody),
+    ))]
 pub async fn models(
     State(state): State<AppState>,
     user: AuthUser,
@@ -261,6 +308,15 @@ pub async fn models(
 }
 
 /// Carts, purchases and returns per size, with the return reasons.
+#[utoipa::path(get, path = "/api/v1/analytics/sizes", tag = "analytics", params(RangeQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{sizes: [...]}`: carts, purchases and returns per size with the reasons", body = Object),
+        (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "Not a retailer, or not a product of the caller's", body = ErrorBody),
+        (status = 422, description = "A range or window out of bounds", body = ErrorBody),
+    ))]
 pub async fn sizes(
     State(state): State<AppState>,
     user: AuthUser,
@@ -274,6 +330,15 @@ pub async fn sizes(
 }
 
 /// Try-ons per day: requested, completed, failed, failure rate and provider cost.
+#[utoipa::path(get, path = "/api/v1/analytics/tryons", tag = "analytics", params(RangeQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{days: [...]}`: try-ons per day, failure rate and provider cost", body = Object),
+        (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "Not a retailer, or not a product of the caller's", body = ErrorBody),
+        (status = 422, description = "A range or window out of bounds", body = ErrorBody),
+    ))]
 pub async fn tryons(
     State(state): State<AppState>,
     user: AuthUser,
@@ -325,6 +390,15 @@ pub async fn forecast_of(
 }
 
 /// Weekly demand forecast of one product, with its backtest against seasonal naive.
+#[utoipa::path(get, path = "/api/v1/analytics/forecast", tag = "analytics", params(RangeQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{product_id, history_weeks, demand, method, points, backtest}` (needs `product_id`)", body = Object),
+        (status = 400, description = "A date that is not YYYY-MM-DD", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 404, description = "Not a retailer, or not a product of the caller's", body = ErrorBody),
+        (status = 422, description = "A range or window out of bounds", body = ErrorBody),
+    ))]
 pub async fn forecast_route(
     State(state): State<AppState>,
     user: AuthUser,

@@ -135,9 +135,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/images/{key}/{file}", get(images::result_image))
         .route(
             "/api/v1/events",
-            post(analytics::post_events).layer(DefaultBodyLimit::max(
-                state.config.analytics.max_batch_bytes,
-            )),
+            post(analytics::post_events)
+                .layer(DefaultBodyLimit::max(
+                    state.config.analytics.max_batch_bytes,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::idempotency::once,
+                )),
         )
         .route("/api/v1/analytics/funnel", get(analytics::funnel_route))
         .route("/api/v1/analytics/products", get(analytics::products))

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on try-on writes: a repeat is the first answer (the same job), a different
+//! `Idempotency-Key` on try-on writes and event batches: a repeat is the first answer (the same job), a different
 //! body under the same key is 422, a repeat while the first is still handled is 409, and keys
 //! belong to one account.
 
@@ -11,16 +11,17 @@ use serde_json::{Value, json};
 
 use crate::common::{Db, TestServer, on_both_databases, start_with};
 
-/// POST /api/v1/tryon with an Idempotency-Key: (status, replayed?, body).
-async fn post_keyed(
+/// POST to `path` with an Idempotency-Key: (status, replayed?, body).
+async fn post_to(
     server: &TestServer,
+    path: &str,
     token: &str,
     key: &str,
     body: &Value,
 ) -> (StatusCode, bool, Value) {
     let response = server
         .client
-        .post(format!("{}/api/v1/tryon", server.base))
+        .post(format!("{}{path}", server.base))
         .bearer_auth(token)
         .header("Idempotency-Key", key)
         .json(body)
@@ -37,6 +38,16 @@ async fn post_keyed(
         replayed,
         response.json().await.unwrap_or(Value::Null),
     )
+}
+
+/// POST /api/v1/tryon with an Idempotency-Key: (status, replayed?, body).
+async fn post_keyed(
+    server: &TestServer,
+    token: &str,
+    key: &str,
+    body: &Value,
+) -> (StatusCode, bool, Value) {
+    post_to(server, "/api/v1/tryon", token, key, body).await
 }
 
 async fn a_repeated_try_on_is_the_first_job(db: Db) {
@@ -113,4 +124,35 @@ async fn a_repeated_try_on_is_the_first_job(db: Db) {
     assert_eq!(done["status"], "succeeded");
 }
 
-on_both_databases!(a_repeated_try_on_is_the_first_job);
+/// An event batch sent again under its key is the first answer (even with its bad event), and
+/// the key with another batch is refused.
+async fn a_repeated_event_batch_is_the_first_answer(db: Db) {
+    let server = start_with(db, Engine::builder().provider(MockProvider::new()), |_| {}).await;
+    let (_, _, product) = server.catalog().await;
+    let (shopper, _, _) = server.register("customer").await;
+    let event = |id: &str| json!({"id": id, "type": "product_viewed", "product_id": product});
+    let batch = json!({"events": [event("0f8fad5b-d9cb-469f-a165-70867728950e"),
+                                  {"id": "not-a-uuid", "type": "product_viewed"}]});
+    let (status, replayed, first) =
+        post_to(&server, "/api/v1/events", &shopper, "views-1", &batch).await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, false), "{first}");
+    assert_eq!(first["accepted"], 1, "{first}");
+    let (status, replayed, again) =
+        post_to(&server, "/api/v1/events", &shopper, "views-1", &batch).await;
+    assert_eq!((status, replayed), (StatusCode::ACCEPTED, true), "{again}");
+    assert_eq!(again, first);
+    let other = json!({"events": [event("7c9e6679-7425-40de-944b-e07fc1f90ae7")]});
+    let (status, _, error) = post_to(&server, "/api/v1/events", &shopper, "views-1", &other).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    server.state.analytics.flush().await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM analytics_events")
+        .fetch_one(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(n, 1, "the view once, the refused batch not at all");
+}
+
+on_both_databases!(
+    a_repeated_try_on_is_the_first_job,
+    a_repeated_event_batch_is_the_first_answer
+);
