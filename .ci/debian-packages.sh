@@ -2,7 +2,7 @@
 # Installs the Debian packages the CI services need, with one `apt-get update`, and only when
 # something is missing (a machine that has them all touches no network).
 set -euo pipefail
-PACKAGES=(chromium chromium-driver fonts-dejavu-core redis-server postgresql)
+PACKAGES=(chromium chromium-driver fonts-dejavu-core redis-server postgresql poppler-utils)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

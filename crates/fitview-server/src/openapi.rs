@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::analytics::{export, routes as analytics};
+use crate::analytics::{export, report, routes as analytics};
 use crate::routes::{
     accounts, images, models, ops, privacy, products, tryon, tryon_upload, variations,
 };
@@ -25,6 +25,7 @@ use crate::routes::{
         images::result_image,
         analytics::post_events, analytics::funnel_route, analytics::products, analytics::models,
         analytics::sizes, analytics::tryons, analytics::forecast_route, export::export_csv,
+        report::report_pdf,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role)),
     modifiers(&BearerAuth, &CommonErrors),

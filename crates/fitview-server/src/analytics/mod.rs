@@ -17,6 +17,7 @@ mod buffer;
 mod cache;
 pub mod export;
 mod ingest;
+pub mod report;
 pub mod routes;
 pub mod store;
 

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use fitview_insights::aggregate::{self, Rollup, week_start, weekly_units};
-use fitview_insights::forecast::forecast;
-use fitview_insights::{EventKind, FunnelTouch, funnel};
+use fitview_insights::forecast::{Forecast, forecast};
+use fitview_insights::{EventKind, FunnelStep, FunnelTouch, funnel};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
@@ -235,32 +235,41 @@ pub async fn funnel_route(
     }
     let key = scope.cache_key("funnel", window_days);
     cached(&state, &scope, key, async || {
-        let steps = EventKind::DEFAULT_FUNNEL;
-        let end = midnight(scope.to) + chrono::Duration::days(1);
-        let touches = store::touches(
-            &state.db,
-            &scope.retailer,
-            scope.product.as_deref(),
-            &steps,
-            (midnight(scope.from), end),
-        )
-        .await?;
-        let touches: Vec<FunnelTouch<'_>> = touches
-            .iter()
-            .map(|t| FunnelTouch {
-                shopper: &t.shopper,
-                kind: t.kind,
-                at: t.at,
-            })
-            .collect();
-        let steps = funnel(
-            &touches,
-            &steps,
-            chrono::Duration::days(i64::from(window_days)),
-        );
+        let steps = funnel_steps(&state, &scope, window_days).await?;
         Ok(json!({"window_days": window_days, "steps": steps}))
     })
     .await
+}
+
+/// The default funnel of `scope`: distinct shoppers per step within `window_days`.
+pub async fn funnel_steps(
+    state: &AppState,
+    scope: &Scope,
+    window_days: u32,
+) -> ApiResult<Vec<FunnelStep>> {
+    let steps = EventKind::DEFAULT_FUNNEL;
+    let end = midnight(scope.to) + chrono::Duration::days(1);
+    let touches = store::touches(
+        &state.db,
+        &scope.retailer,
+        scope.product.as_deref(),
+        &steps,
+        (midnight(scope.from), end),
+    )
+    .await?;
+    let touches: Vec<FunnelTouch<'_>> = touches
+        .iter()
+        .map(|t| FunnelTouch {
+            shopper: &t.shopper,
+            kind: t.kind,
+            at: t.at,
+        })
+        .collect();
+    Ok(funnel(
+        &touches,
+        &steps,
+        chrono::Duration::days(i64::from(window_days)),
+    ))
 }
 
 /// Try-ons, carts, purchases and conversion per product.
@@ -351,42 +360,73 @@ pub async fn tryons(
     .await
 }
 
-/// A forecast as the API shows it.
-pub async fn forecast_of(
-    state: &AppState,
-    retailer: &str,
-    product: &str,
-    weeks: u32,
-    today: NaiveDate,
-) -> ApiResult<Value> {
-    // Whole weeks only: the current week is the first forecast one.
-    let this_week = week_start(today);
-    let last_full = this_week - Days::new(1);
-    let series = match store::first_day(&state.db, retailer, product).await? {
-        Some(first) if first <= last_full => {
-            let rows = store::rollups(&state.db, retailer, Some(product), first, last_full).await?;
-            weekly_units(&rows, first, last_full)
-        }
-        _ => Vec::new(),
-    };
-    let f = forecast(&series, weeks as usize);
-    let points: Vec<Value> = f
-        .points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let start = this_week + Days::new(7 * i as u64);
-            json!({"week_start": start.to_string(), "units": p.units, "low": p.low, "high": p.high})
+/// One product's weekly units so far and their forecast.
+#[derive(Debug, Clone)]
+pub struct ProductForecast {
+    /// The product.
+    pub product_id: String,
+    /// Monday of the first forecast week (the current week).
+    pub this_week: NaiveDate,
+    /// Units sold per whole week before it, oldest first.
+    pub history: Vec<f64>,
+    /// The forecast from `this_week` on.
+    pub forecast: Forecast,
+}
+
+impl ProductForecast {
+    /// Reads the product's whole weeks of sales and forecasts `weeks` more.
+    pub async fn of(
+        state: &AppState,
+        retailer: &str,
+        product: &str,
+        weeks: u32,
+        today: NaiveDate,
+    ) -> ApiResult<ProductForecast> {
+        // Whole weeks only: the current week is the first forecast one.
+        let this_week = week_start(today);
+        let last_full = this_week - Days::new(1);
+        let history = match store::first_day(&state.db, retailer, product).await? {
+            Some(first) if first <= last_full => {
+                let rows =
+                    store::rollups(&state.db, retailer, Some(product), first, last_full).await?;
+                weekly_units(&rows, first, last_full)
+            }
+            _ => Vec::new(),
+        };
+        let forecast = forecast(&history, weeks as usize);
+        Ok(ProductForecast {
+            product_id: product.to_owned(),
+            this_week,
+            history,
+            forecast,
         })
-        .collect();
-    Ok(json!({
-        "product_id": product,
-        "history_weeks": series.len(),
-        "demand": f.demand,
-        "method": f.method,
-        "points": points,
-        "backtest": f.backtest,
-    }))
+    }
+
+    /// Monday of forecast week `i` (0 is the current week).
+    pub fn week(&self, i: usize) -> NaiveDate {
+        self.this_week + Days::new(7 * i as u64)
+    }
+
+    /// The forecast as the API shows it.
+    pub fn to_json(&self) -> Value {
+        let f = &self.forecast;
+        let points: Vec<Value> = f
+            .points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                json!({"week_start": self.week(i).to_string(), "units": p.units, "low": p.low, "high": p.high})
+            })
+            .collect();
+        json!({
+            "product_id": self.product_id,
+            "history_weeks": self.history.len(),
+            "demand": f.demand,
+            "method": f.method,
+            "points": points,
+            "backtest": f.backtest,
+        })
+    }
 }
 
 /// Weekly demand forecast of one product, with its backtest against seasonal naive.
@@ -416,7 +456,11 @@ pub async fn forecast_route(
     let today = Utc::now().date_naive();
     let key = format!("forecast|{product}|{today}|{weeks}");
     let answer = cached(&state, &scope, key, async || {
-        forecast_of(&state, &scope.retailer, &product, weeks, today).await
+        Ok(
+            ProductForecast::of(&state, &scope.retailer, &product, weeks, today)
+                .await?
+                .to_json(),
+        )
     })
     .await?;
     // The forecast reads its own history, not the request's range.

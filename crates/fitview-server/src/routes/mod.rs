@@ -154,6 +154,10 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/analytics/export.csv",
             get(crate::analytics::export::export_csv),
         )
+        .route(
+            "/api/v1/analytics/report.pdf",
+            get(crate::analytics::report::report_pdf),
+        )
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,

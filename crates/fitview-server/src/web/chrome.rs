@@ -16,6 +16,8 @@ pub struct Chrome {
     pub js: &'static str,
     /// The signed-in shopper's shown name.
     pub user_name: Option<String>,
+    /// The signed-in account is a retailer's (its dashboard is linked).
+    pub retailer: bool,
     /// Units in the cart.
     pub cart_count: i64,
     /// The session's form token (empty without a session: the page then has no forms).
@@ -42,6 +44,7 @@ impl Chrome {
                     .or_else(|| u.phone.clone())
                     .unwrap_or_default()
             }),
+            retailer: visitor.user.as_ref().is_some_and(|u| u.role == "retailer"),
             cart_count,
             csrf: visitor
                 .session

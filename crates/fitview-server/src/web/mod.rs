@@ -12,6 +12,7 @@ mod cards;
 mod cart;
 mod catalog;
 mod chrome;
+mod dashboard;
 mod error;
 mod headers;
 mod history;
@@ -49,6 +50,9 @@ pub fn routes() -> Router<AppState> {
         .route("/cart/add", post(cart::add))
         .route("/cart/lines/{id}", post(cart::change))
         .route("/checkout", post(cart::checkout))
+        .route("/dashboard", get(dashboard::show))
+        .route("/dashboard/report.pdf", get(dashboard::report))
+        .route("/dashboard/export.csv", get(dashboard::export))
         .route("/shop/photos/products/{id}", get(photos::product))
         .route("/shop/photos/models/{id}", get(photos::model))
         .route("/assets/{file}", get(assets::serve))

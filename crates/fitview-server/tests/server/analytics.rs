@@ -3,8 +3,10 @@
 //! Each test runs on SQLite and, given `FITVIEW_TEST_POSTGRES_URL`, on PostgreSQL.
 
 mod batches;
+mod crash;
 mod isolation;
 mod privacy;
+mod report;
 mod restart;
-mod shop;
-mod truth;
+pub mod shop;
+pub mod truth;

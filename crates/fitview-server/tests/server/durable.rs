@@ -5,4 +5,4 @@
 mod crash;
 mod dead_letter;
 mod idempotency;
-mod process;
+pub mod process;

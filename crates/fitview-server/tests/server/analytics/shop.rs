@@ -58,7 +58,13 @@ pub struct Shop {
 
 impl Shop {
     pub async fn open(server: &TestServer) -> Shop {
-        let (retailer, model, first) = server.catalog().await;
+        let (retailer, _, _) = server.register("retailer").await;
+        Shop::open_as(server, retailer).await
+    }
+
+    /// The shop of the retailer of `retailer` (an access token).
+    pub async fn open_as(server: &TestServer, retailer: String) -> Shop {
+        let (retailer, model, first) = server.catalog_of(retailer).await;
         let (status, second) = server
             .post(
                 "/api/v1/products",

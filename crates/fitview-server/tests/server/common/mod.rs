@@ -292,6 +292,12 @@ impl TestServer {
     /// A retailer with one model and one product with a photo: (token, model id, product id).
     pub async fn catalog(&self) -> (String, String, String) {
         let (token, _, _) = self.register("retailer").await;
+        self.catalog_of(token).await
+    }
+
+    /// One model and one product with a photo for the retailer of `token`:
+    /// (token, model id, product id).
+    pub async fn catalog_of(&self, token: String) -> (String, String, String) {
         let (status, model) = self
             .upload_model(
                 &token,

@@ -119,6 +119,7 @@ async fn jobs_survive_kill_9_and_finish_after_a_restart(db: Db) {
         workers: 2,
         // Longer than the test: the restarted server resumes its own jobs at once.
         lease_secs: 600,
+        extra_args: &[],
     };
 
     let first = ServerProcess::start(&launch).await;
@@ -167,6 +168,7 @@ async fn postgres_the_surviving_server_finishes_the_killed_servers_jobs() {
         latency_ms: 1500,
         workers: 2,
         lease_secs: 2,
+        extra_args: &[],
     };
     let a = ServerProcess::start(&launch(dir_a.path())).await;
     let b = ServerProcess::start(&launch(dir_b.path())).await;

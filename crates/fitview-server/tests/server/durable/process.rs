@@ -24,6 +24,8 @@ pub struct Launch<'a> {
     pub latency_ms: u64,
     pub workers: usize,
     pub lease_secs: u64,
+    /// More flags, as the operator would type them.
+    pub extra_args: &'a [&'a str],
 }
 
 impl ServerProcess {
@@ -51,6 +53,7 @@ impl ServerProcess {
             .arg("--job-lease-secs")
             .arg(launch.lease_secs.to_string())
             .args(["--tryon-per-minute", "1000"])
+            .args(launch.extra_args)
             .env("FITVIEW_JWT_SECRET", SECRET)
             .env("FITVIEW_LOG", "warn")
             .env_remove("FITVIEW_REDIS_URL")
@@ -79,6 +82,18 @@ impl ServerProcess {
     pub fn kill_9(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
+    }
+
+    /// Stops the process with SIGTERM, as an operator or a service manager would, and waits
+    /// until it has drained and exited.
+    pub fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM: {status}");
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "a graceful stop exits 0: {exit}");
     }
 
     /// A client of this process, with the test helpers of `like` (whose state stays the

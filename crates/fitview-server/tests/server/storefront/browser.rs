@@ -247,24 +247,34 @@ impl Browser {
         false
     }
 
-    async fn screenshot(&self, dir: Option<&PathBuf>, name: &str) {
-        let Some(dir) = dir else { return };
-        // The whole page: the window grows to the document's height first.
-        let height = self
-            .run("return document.documentElement.scrollHeight")
-            .await;
-        let width = self.run("return window.outerWidth").await;
+    /// A command of Chrome's DevTools protocol, through chromedriver.
+    async fn cdp(&self, cmd: &str, params: Value) -> Value {
         self.command(
             reqwest::Method::POST,
-            "/window/rect",
-            json!({"width": width, "height": height.as_u64().unwrap().min(4000)}),
+            "/goog/cdp/execute",
+            json!({"cmd": cmd, "params": params}),
         )
-        .await;
+        .await
+    }
+
+    /// Saves the whole page (beyond the viewport, up to 4000 px tall) as `dir/name.png`.
+    async fn screenshot(&self, dir: Option<&PathBuf>, name: &str) {
+        let Some(dir) = dir else { return };
+        let metrics = self.cdp("Page.getLayoutMetrics", json!({})).await;
+        let size = &metrics["cssContentSize"];
+        let (width, height) = (
+            size["width"].as_f64().unwrap(),
+            size["height"].as_f64().unwrap().min(4000.0),
+        );
         let png = self
-            .command(reqwest::Method::GET, "/screenshot", json!({}))
+            .cdp(
+                "Page.captureScreenshot",
+                json!({"format": "png", "captureBeyondViewport": true,
+                       "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}}),
+            )
             .await;
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap())
+            .decode(png["data"].as_str().unwrap())
             .unwrap();
         std::fs::create_dir_all(dir).unwrap();
         std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
@@ -441,13 +451,6 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
                 window
                     .screenshot(Some(dir), &format!("{name}-{width}"))
                     .await;
-                window
-                    .command(
-                        reqwest::Method::POST,
-                        "/window/rect",
-                        json!({"width": width, "height": height}),
-                    )
-                    .await;
             }
             window.close().await;
         }
@@ -458,4 +461,105 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
     stranger.sign_up("eve").await;
     let other = stranger.get(&result_path).await;
     assert_eq!(other.status, reqwest::StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retailer_reads_its_dashboard_on_a_phone_and_a_desktop() {
+    let (Some(chromium), Some(chromedriver)) = (
+        program("FITVIEW_CHROMIUM", &["chromium", "chromium-browser"]),
+        program("FITVIEW_CHROMEDRIVER", &["chromedriver"]),
+    ) else {
+        eprintln!(
+            "SKIPPED: chromium or chromedriver not found (.ci/debian-packages.sh installs them)"
+        );
+        return;
+    };
+    let screenshots = std::env::var("FITVIEW_SCREENSHOTS").ok().map(PathBuf::from);
+    let server = common::start(Db::Sqlite, crate::analytics::truth::tweak).await;
+    let login = common::email("retailer");
+    let (status, body) = server
+        .post(
+            "/api/v1/auth/register",
+            None,
+            json!({"email": login, "password": "a good password", "role": "retailer",
+                   "display_name": "Maison Été"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let mut shop = crate::analytics::shop::Shop::open_as(&server, token.clone()).await;
+    shop.run(&server, 24).await;
+    // Half a year of weekly sales before the dashboard's month, rising, so the forecast has a
+    // history to draw.
+    let (_, buyer, _) = server.register("customer").await;
+    let this_monday = fitview_insights::aggregate::week_start(chrono::Utc::now().date_naive());
+    let sales: Vec<Value> = (5..=30u64)
+        .map(|w| {
+            let day = this_monday - chrono::Days::new(7 * w - 2);
+            json!({"id": uuid::Uuid::new_v4().to_string(), "type": "purchased",
+                   "product_id": shop.products[0], "quantity": 2 + (30 - w) / 4 + w % 3,
+                   "user_id": buyer, "size": "M", "occurred_at": format!("{day}T12:00:00Z")})
+        })
+        .collect();
+    crate::analytics::shop::send_ok(&server, &token, sales).await;
+    crate::analytics::shop::flush(&server).await;
+    let base = server.base.clone();
+
+    let driver = Driver::start(&chromedriver).await;
+    for (width, height) in [(375, 812), (1280, 900)] {
+        let window = Browser::open(&driver, &chromium, width, height).await;
+        window.goto(&format!("{base}/signin")).await;
+        window.type_into("#login", &login).await;
+        window.type_into("#password", "a good password").await;
+        window.click("#signin-form button[type=submit]").await;
+        window.click("#dashboard-link").await;
+        window.find("#top-products").await;
+        assert_eq!(window.path().await, "/dashboard");
+        window.assert_fits().await;
+        // Every chart is drawn, inside the page's width, and the browser reports no error.
+        let charts = window
+            .run(
+                "return [...document.querySelectorAll('svg.chart')].map(s => { \
+                   const r = s.getBoundingClientRect(); \
+                   return [r.width, r.height, s.querySelectorAll('rect, polyline').length]; })",
+            )
+            .await;
+        let charts = charts.as_array().unwrap();
+        assert_eq!(charts.len(), 7, "{charts:?}");
+        for chart in charts {
+            let (w, h, marks) = (
+                chart[0].as_f64().unwrap(),
+                chart[1].as_f64().unwrap(),
+                chart[2].as_u64().unwrap(),
+            );
+            assert!(w > 200.0 && w <= f64::from(width), "{chart}");
+            assert!(h > 20.0, "{chart}");
+            assert!(marks > 0, "{chart}");
+        }
+        let rows = window
+            .run("return document.querySelectorAll('#top-products tbody tr').length")
+            .await;
+        assert_eq!(rows, json!(2));
+        window
+            .screenshot(screenshots.as_ref(), &format!("dashboard-{width}"))
+            .await;
+        if let Some(dir) = screenshots.as_ref().filter(|_| width == 1280) {
+            // The PDF behind the dashboard's link, as a sample report.
+            let cookie = window
+                .command(reqwest::Method::GET, "/cookie/fitview_session", json!({}))
+                .await;
+            let pdf = reqwest::Client::new()
+                .get(format!("{base}/dashboard/report.pdf"))
+                .header(
+                    "cookie",
+                    format!("fitview_session={}", cookie["value"].as_str().unwrap()),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(pdf.headers()["content-type"], "application/pdf");
+            std::fs::write(dir.join("report.pdf"), pdf.bytes().await.unwrap()).unwrap();
+        }
+        window.close().await;
+    }
 }

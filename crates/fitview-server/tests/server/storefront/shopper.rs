@@ -127,6 +127,23 @@ impl Shopper {
         email
     }
 
+    /// Signs in through the sign-in page.
+    pub async fn sign_in(&mut self, login: &str, password: &str) {
+        let csrf = self.csrf_of("/signin").await;
+        let done = self
+            .post(
+                "/signin",
+                &[
+                    ("csrf", &csrf),
+                    ("login", login),
+                    ("password", password),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    }
+
     /// The form token of the page at `path`.
     pub async fn csrf_of(&mut self, path: &str) -> String {
         let page = self.get(path).await;
