@@ -6,5 +6,5 @@ mod batches;
 mod isolation;
 mod privacy;
 mod restart;
-mod shop;
+pub(crate) mod shop;
 mod truth;

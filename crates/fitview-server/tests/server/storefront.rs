@@ -3,4 +3,4 @@
 
 mod browser;
 mod pages;
-mod shopper;
+pub(crate) mod shopper;
