@@ -39,6 +39,10 @@ pub enum EventKind {
     Purchased,
     /// A purchased product came back (with a [`ReturnReason`]).
     Returned,
+    /// A size recommendation was shown to a shopper (`size`: the recommended size).
+    SizeRecommended,
+    /// A product was shown to a shopper as a recommendation ("for you", "you may also like").
+    RecommendationShown,
 }
 
 /// Who may send an event of a kind.
@@ -54,7 +58,7 @@ pub enum Origin {
 
 impl EventKind {
     /// Every kind, in the order of a shopper's journey.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::ProductViewed,
         EventKind::ModelSelected,
         EventKind::TryonRequested,
@@ -66,6 +70,8 @@ impl EventKind {
         EventKind::CheckoutStarted,
         EventKind::Purchased,
         EventKind::Returned,
+        EventKind::SizeRecommended,
+        EventKind::RecommendationShown,
     ];
 
     /// The funnel a retailer sees by default.
@@ -90,6 +96,8 @@ impl EventKind {
             EventKind::CheckoutStarted => "checkout_started",
             EventKind::Purchased => "purchased",
             EventKind::Returned => "returned",
+            EventKind::SizeRecommended => "size_recommended",
+            EventKind::RecommendationShown => "recommendation_shown",
         }
     }
 
@@ -111,7 +119,9 @@ impl EventKind {
             EventKind::TryonRequested
             | EventKind::TryonCompleted
             | EventKind::TryonFailed
-            | EventKind::VariationCreated => Origin::Server,
+            | EventKind::VariationCreated
+            | EventKind::SizeRecommended
+            | EventKind::RecommendationShown => Origin::Server,
         }
     }
 }

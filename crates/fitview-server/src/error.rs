@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The resource already exists (e.g. an email already registered).
     #[error("{0}")]
     Conflict(String),
+    /// Nothing to recommend a size from (no chart the shopper's measurements fit, no history).
+    #[error("{0}")]
+    NoSizeBasis(String),
     /// The body is larger than the limit.
     #[error("the request body is too large")]
     PayloadTooLarge,
@@ -110,7 +113,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::AccountDisabled | ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::NoSizeBasis(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -147,6 +150,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::Conflict(_) => "conflict",
+            ApiError::NoSizeBasis(_) => "no_size_basis",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMedia(_) => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",

@@ -36,6 +36,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod queue;
 pub mod rate_limit;
+pub mod recommend;
 pub mod results;
 pub mod routes;
 pub mod secret;

@@ -4,6 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::analytics::{export, report, routes as analytics};
+use crate::recommend::routes as recommend;
 use crate::routes::{
     accounts, images, models, ops, privacy, products, tryon, tryon_upload, variations,
 };
@@ -26,6 +27,8 @@ use crate::routes::{
         analytics::post_events, analytics::funnel_route, analytics::products, analytics::models,
         analytics::sizes, analytics::tryons, analytics::forecast_route, export::export_csv,
         report::report_pdf,
+        recommend::put_measurements, recommend::get_measurements, recommend::size_recommendation,
+        recommend::recommendations, recommend::acceptance_route,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role)),
     modifiers(&BearerAuth, &CommonErrors),
@@ -36,6 +39,7 @@ use crate::routes::{
         (name = "products", description = "A retailer's products"),
         (name = "tryon", description = "Try-on jobs and results"),
         (name = "analytics", description = "Shopper and order events in, a retailer's figures out"),
+        (name = "recommendations", description = "The size to buy and what to try on next"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

@@ -19,6 +19,7 @@ use crate::jobs::{DirectSlots, JobQueue};
 use crate::metrics::Metrics;
 use crate::queue::{Clock, Dialect, Queue};
 use crate::rate_limit::{Limiter, MemoryLimiter, Rate, RedisLimits};
+use crate::recommend::Recommendations;
 use crate::results::ResultImages;
 
 /// Why the server could not start.
@@ -96,6 +97,8 @@ pub struct Inner {
     pub cache: ResultCache,
     /// Events, their buffer and the retailer's figures.
     pub analytics: Arc<Analytics>,
+    /// Size and what-next models, rebuilt in the background.
+    pub recommendations: Arc<Recommendations>,
 }
 
 impl Deref for AppState {
@@ -173,6 +176,7 @@ impl AppState {
                 direct_work: DirectSlots::new(config.limits.workers),
                 cache: ResultCache::default(),
                 analytics,
+                recommendations: Recommendations::new(db.clone()),
                 files,
                 db,
                 engine,
@@ -188,6 +192,7 @@ impl AppState {
             .start(&state, state.config.limits.workers)
             .await?;
         state.analytics.start();
+        state.recommendations.start();
         Ok(state)
     }
 
@@ -197,6 +202,7 @@ impl AppState {
     pub async fn shutdown(&self) {
         self.jobs.close_and_drain().await;
         self.analytics.close().await;
+        self.recommendations.close().await;
     }
 }
 

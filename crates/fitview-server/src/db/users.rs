@@ -125,6 +125,7 @@ pub async fn delete(pool: &AnyPool, id: &str) -> Result<bool, sqlx::Error> {
         "DELETE FROM refresh_tokens WHERE user_id = $1",
         "DELETE FROM browser_sessions WHERE user_id = $1",
         "DELETE FROM cart_lines WHERE user_id = $1",
+        "DELETE FROM shopper_measurements WHERE user_id = $1",
         "DELETE FROM cart_lines WHERE product_id IN (SELECT id FROM products WHERE retailer_id = $1)",
         "DELETE FROM order_lines WHERE order_id IN \
          (SELECT id FROM orders WHERE user_id = $1 OR retailer_id = $1)",

@@ -29,6 +29,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::analytics::routes as analytics;
 use crate::error::{ApiError, ApiResult};
+use crate::recommend::routes as recommend;
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -98,6 +99,19 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/auth/logout-all", post(accounts::logout_all))
         .route("/api/v1/me", get(accounts::me).delete(privacy::delete_me))
         .route("/api/v1/me/export", get(privacy::export))
+        .route(
+            "/api/v1/me/measurements",
+            get(recommend::get_measurements).put(recommend::put_measurements),
+        )
+        .route(
+            "/api/v1/products/{id}/size-recommendation",
+            get(recommend::size_recommendation),
+        )
+        .route("/api/v1/recommendations", get(recommend::recommendations))
+        .route(
+            "/api/v1/analytics/recommendations",
+            get(recommend::acceptance_route),
+        )
         .route("/api/v1/admin/retailers", get(accounts::list_retailers))
         .route(
             "/api/v1/admin/retailers/{id}",

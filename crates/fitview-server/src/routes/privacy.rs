@@ -34,6 +34,9 @@ pub struct DataExport {
     pub models: Vec<ModelView>,
     /// A retailer's products.
     pub products: Vec<ProductView>,
+    /// Saved body measurements in centimetres, if any.
+    #[schema(value_type = Option<Object>)]
+    pub measurements: Option<serde_json::Value>,
 }
 
 /// One try-on in an export.
@@ -108,7 +111,11 @@ pub async fn export(State(state): State<AppState>, user: AuthUser) -> ApiResult<
     } else {
         (Vec::new(), Vec::new())
     };
+    let measurements = crate::recommend::measurements::load(&state.db, &user.id)
+        .await?
+        .map(|m| crate::recommend::measurements::to_json(&m));
     Ok(Json(DataExport {
+        measurements,
         user: UserView::from_row(row)?,
         tryons,
         feedback,
@@ -163,6 +170,8 @@ pub async fn delete_me(State(state): State<AppState>, user: AuthUser) -> ApiResu
         return Err(ApiError::Unauthorized);
     }
     state.accounts.forget(&user.id).await;
+    // The models hold the shopper's history until rebuilt.
+    state.recommendations.mark_all_stale();
     state.cache.forget_recent_history();
     for (kind, file) in files {
         let erased = forget_photo(&state, kind, &file).await;

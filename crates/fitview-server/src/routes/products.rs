@@ -6,6 +6,7 @@ use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use fitview_engine::GarmentCategory;
+use fitview_insights::recommend::size::SizeChart;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -14,6 +15,7 @@ use crate::db::{self, products::ProductFilter, products::ProductRow};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::files::{Files, UploadKind};
+use crate::recommend::json_text::JsonText;
 use crate::routes::models::upload_mime;
 use crate::routes::upload::Upload;
 use crate::routes::{ImageView, page_bounds};
@@ -49,9 +51,12 @@ pub struct ProductInput {
     #[serde(default)]
     #[schema(minimum = 0)]
     pub stock: i64,
-    /// Size chart, any JSON object (e.g. size → measurements).
+    /// Size chart: `{"unit": "cm" | "in", "sizes": {"S": {"chest": [84, 90], ...}, ...}}`,
+    /// sizes smallest first, measurements among `chest` (or `bust`), `waist`, `hip`, `height`,
+    /// `inseam`, each `[min, max]` (docs/recommendations.md); a chart that is not is refused
+    /// with the path of the field at fault.
     #[schema(value_type = Option<Object>)]
-    pub size_chart: Option<serde_json::Value>,
+    pub size_chart: Option<JsonText>,
 }
 
 /// A product as the API shows it.
@@ -219,13 +224,16 @@ fn to_row(
             "`currency` must be a 3-letter ISO 4217 code".to_owned(),
         ));
     }
+    // Kept as sent: a chart's sizes are ordered by their place in the object.
     let size_chart = match input.size_chart {
-        None | Some(serde_json::Value::Null) => None,
-        Some(chart @ serde_json::Value::Object(_)) => {
-            let text = chart.to_string();
+        None => None,
+        Some(JsonText(text)) if text == "null" => None,
+        Some(JsonText(text)) if text.starts_with('{') => {
             if text.len() > 16 * 1024 {
                 return Err(ApiError::Validation("`size_chart` is too large".to_owned()));
             }
+            SizeChart::from_json(&text)
+                .map_err(|e| ApiError::Validation(format!("`size_chart`: {e}")))?;
             Some(text)
         }
         Some(_) => {
@@ -277,6 +285,7 @@ pub async fn create(
     user.require(&[Role::Retailer])?;
     let row = to_row(input, db::new_id(), user.id.clone(), db::now())?;
     db::products::insert(&state.db, &row).await?;
+    state.recommendations.mark_stale(&user.id);
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -306,6 +315,7 @@ pub async fn update(
         return Err(ApiError::NotFound);
     }
     state.cache.invalidate(&id);
+    state.recommendations.mark_stale(&user.id);
     row.image_file = old.image_file;
     row.image_width = old.image_width;
     row.image_height = old.image_height;
@@ -393,6 +403,7 @@ pub async fn delete(
         return Err(ApiError::NotFound);
     }
     state.cache.invalidate(&id);
+    state.recommendations.mark_stale(&user.id);
     if let Some(file) = row.image_file {
         state.files.remove_upload(UploadKind::Product, &file).await;
     }

@@ -13,6 +13,7 @@ use crate::web::PageError;
 use crate::web::cards::ProductCard;
 use crate::web::chrome::Chrome;
 use crate::web::error::{encode_component, render};
+use crate::web::recommendations;
 use crate::web::session::Visitor;
 
 /// Products per page.
@@ -86,6 +87,21 @@ impl CatalogQuery {
         }
     }
 
+    /// Whether no filter or search is given.
+    fn filter_is_empty(&self) -> bool {
+        [
+            &self.q,
+            &self.category,
+            &self.size,
+            &self.colour,
+            &self.min_price,
+            &self.max_price,
+            &self.retailer,
+        ]
+        .into_iter()
+        .all(|v| given(v).is_none())
+    }
+
     /// The query string of this search on another page.
     fn page_link(&self, page: u32) -> String {
         let mut parts = Vec::new();
@@ -128,6 +144,7 @@ struct HomePage {
     searching: bool,
     previous: Option<String>,
     next: Option<String>,
+    suggestions: Vec<recommendations::SuggestionCard>,
 }
 
 /// `GET /`: the catalog.
@@ -163,7 +180,14 @@ pub async fn home(
     let chrome = Chrome::new(&state, &visitor)
         .await?
         .with_query(filter.query.as_deref().unwrap_or_default());
+    // "For you" on the first page of the unfiltered catalog.
+    let suggestions = if page == 1 && query.filter_is_empty() {
+        recommendations::for_you(&state, &visitor).await
+    } else {
+        Vec::new()
+    };
     render(&HomePage {
+        suggestions,
         chrome,
         products: rows.iter().map(ProductCard::of).collect(),
         categories,

@@ -19,6 +19,7 @@ mod history;
 mod models;
 mod photos;
 mod product;
+mod recommendations;
 pub mod session;
 mod shopper_events;
 mod tryon;

@@ -5,6 +5,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
+use fitview_insights::recommend::size::SizeChart;
+
 use crate::db;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -13,7 +15,7 @@ use crate::web::cards::ProductCard;
 use crate::web::chrome::Chrome;
 use crate::web::error::render;
 use crate::web::session::Visitor;
-use crate::web::shopper_events;
+use crate::web::{recommendations, shopper_events};
 
 /// A size chart row: a size and what it measures.
 struct ChartRow {
@@ -37,6 +39,7 @@ struct ProductPage {
     chart: Vec<ChartRow>,
     model: Option<ChosenModel>,
     signed_in: bool,
+    your_size: Option<recommendations::YourSize>,
 }
 
 /// The sizes of a product record (a JSON array of strings).
@@ -44,33 +47,33 @@ pub fn sizes(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-/// A size chart stored as JSON (`{"M": {"chest_cm": 96}}` or `{"M": "96 cm"}`), as rows.
+/// A size chart (validated when saved) as rows: `M` with `chest 90–96 cm, waist 76–82 cm`.
 fn chart(json: Option<&str>) -> Vec<ChartRow> {
-    let Some(serde_json::Value::Object(sizes)) =
-        json.and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
-    else {
+    let Some(chart) = json.and_then(|j| SizeChart::from_json(j).ok()) else {
         return Vec::new();
     };
-    sizes
+    chart
+        .sizes
         .into_iter()
-        .map(|(size, measures)| ChartRow {
-            size,
-            measures: match measures {
-                serde_json::Value::Object(m) => m
-                    .into_iter()
-                    .map(|(k, v)| format!("{}: {}", k.replace('_', " "), plain(&v)))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                other => plain(&other),
-            },
+        .map(|size| ChartRow {
+            measures: size
+                .ranges
+                .iter()
+                .map(|(m, [lo, hi])| format!("{} {}–{} cm", m.name(), cm(*lo), cm(*hi)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            size: size.label,
         })
         .collect()
 }
 
-fn plain(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// Centimetres as shoppers read them: `96`, `96.5` (charts in inches convert to fractions).
+fn cm(value: f64) -> String {
+    let tenths = (value * 10.0).round() / 10.0;
+    if tenths.fract() == 0.0 {
+        format!("{tenths:.0}")
+    } else {
+        format!("{tenths:.1}")
     }
 }
 
@@ -102,6 +105,7 @@ pub async fn show(
         chart: chart(product.size_chart.as_deref()),
         model,
         signed_in: visitor.user.is_some(),
+        your_size: recommendations::your_size(&state, &visitor, &product).await,
     })
 }
 
@@ -109,12 +113,20 @@ pub async fn show(
 mod tests {
     #[test]
     fn size_charts_become_rows() {
-        let rows = super::chart(Some(r#"{"M": {"chest_cm": 96}, "L": "100 cm"}"#));
+        let rows = super::chart(Some(
+            r#"{"unit": "in", "sizes": {"M": {"chest": [36, 38]}, "L": {"chest": [38, 40], "waist": [32, 34]}}}"#,
+        ));
         let text: Vec<String> = rows
             .iter()
             .map(|r| format!("{}={}", r.size, r.measures))
             .collect();
-        assert_eq!(text, ["L=100 cm", "M=chest cm: 96"]);
+        assert_eq!(
+            text,
+            [
+                "M=chest 91.4–96.5 cm",
+                "L=chest 96.5–101.6 cm, waist 81.3–86.4 cm"
+            ]
+        );
         assert!(super::chart(Some("[1]")).is_empty());
         assert_eq!(super::sizes(r#"["S","M"]"#), ["S", "M"]);
     }

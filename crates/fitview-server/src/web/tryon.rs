@@ -22,7 +22,7 @@ use crate::web::cards::{Picture, ProductCard};
 use crate::web::chrome::Chrome;
 use crate::web::error::render;
 use crate::web::session::Visitor;
-use crate::web::{product, words};
+use crate::web::{product, recommendations, words};
 
 /// The "Try on" button's form.
 #[derive(Debug, Deserialize)]
@@ -79,6 +79,7 @@ struct ResultPage {
     failure: Option<String>,
     flagged: bool,
     styles: Vec<(String, String)>,
+    suggestions: Vec<recommendations::SuggestionCard>,
 }
 
 /// `GET /tryons/{id}`: progress, the result, or why it failed.
@@ -98,7 +99,14 @@ pub async fn result(
             .as_ref()
             .map_or_else(|| words::for_code("internal"), |e| words::for_code(&e.code))
     });
+    // Suggestions once there is a result to suggest beside.
+    let suggestions = if job.status == JobStatus::Succeeded {
+        recommendations::also_like(&state, &visitor, &product).await
+    } else {
+        Vec::new()
+    };
     render(&ResultPage {
+        suggestions,
         chrome: Chrome::new(&state, &visitor).await?,
         picture: Picture::of_job(&job),
         flagged: !job.failed_checks.is_empty(),

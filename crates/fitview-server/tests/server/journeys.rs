@@ -65,7 +65,7 @@ async fn retailer_journey(db: Db) {
             .post("/api/v1/products", Some(&token), json!({
                 "name": "Striped shirt", "description": "Cotton with blue stripes", "category": "shirts",
                 "garment_category": "top", "sizes": ["S", "M"], "colour": "Blue", "price_cents": 2999,
-                "stock": 3, "size_chart": {"S": {"chest_cm": 88}}}))
+                "stock": 3, "size_chart": {"unit": "cm", "sizes": {"S": {"chest": [84, 90]}}}}))
             .await;
     assert_eq!(status, StatusCode::CREATED, "{shirt}");
     let shirt_id = shirt["id"].as_str().unwrap().to_owned();

@@ -8,6 +8,7 @@ mod durable;
 mod journeys;
 mod protection;
 mod quality;
+mod recommendations;
 mod roles;
 mod scale_out;
 mod schemathesis;
