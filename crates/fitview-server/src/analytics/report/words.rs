@@ -63,6 +63,8 @@ pub fn step(kind: EventKind) -> &'static str {
         EventKind::CheckoutStarted => "Checked out",
         EventKind::Purchased => "Bought",
         EventKind::Returned => "Returned",
+        EventKind::SizeRecommended => "Shown a size",
+        EventKind::RecommendationShown => "Shown a suggestion",
     }
 }
 
