@@ -8,7 +8,7 @@ use super::shop::{Shop, figures, flush, funnel_counts, id, send_ok};
 use super::truth::tweak;
 use crate::common::{Db, start};
 
-const ROUTES: [&str; 7] = [
+const ROUTES: [&str; 9] = [
     "funnel",
     "products",
     "models",
@@ -16,6 +16,8 @@ const ROUTES: [&str; 7] = [
     "tryons",
     "forecast",
     "export.csv",
+    "report.pdf",
+    "recommendations",
 ];
 
 async fn only_the_owner_sees_its_figures(db: Db) {
