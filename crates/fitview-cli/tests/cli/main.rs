@@ -10,3 +10,4 @@ mod batch_store;
 mod batch_validation;
 mod cache;
 mod commands;
+mod settings;
