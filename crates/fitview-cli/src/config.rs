@@ -19,13 +19,87 @@ pub fn load(path: Option<&Path>) -> Result<EngineConfig, fitview_engine::Error> 
             problems: vec![e.to_string()],
         }
     })?;
-    parse(&text).map_err(|e| fitview_engine::Error::Config {
-        problems: vec![format!("config file {}: {}", path.display(), e.trim_end())],
+    parse(&text).map_err(|problems| fitview_engine::Error::Config {
+        problems: problems
+            .iter()
+            .map(|p| format!("config file {}: {}", path.display(), p.trim_end()))
+            .collect(),
     })
 }
 
-fn parse(text: &str) -> Result<EngineConfig, String> {
-    toml::from_str(text).map_err(|e: toml::de::Error| e.to_string())
+/// Parses the file's text; on failure every key that is wrong (unknown: a typo each; or of the
+/// wrong type), each with its line, or the syntax error.
+fn parse(text: &str) -> Result<EngineConfig, Vec<String>> {
+    let first = match toml::from_str(text) {
+        Ok(config) => return Ok(config),
+        Err(e) => e,
+    };
+    // The typed parse stops at the first wrong key; find the others by taking each one out and
+    // parsing again. A syntax error has nothing to take out.
+    let Ok(mut table) = text.parse::<toml::Table>() else {
+        return Err(vec![first.to_string()]);
+    };
+    let mut problems = Vec::new();
+    // Each round removes one key, so this ends; the bound is for a file of thousands of typos.
+    for _ in 0..MAX_PROBLEMS {
+        let value = toml::Value::Table(table.clone());
+        let Err(e) = serde_path_to_error::deserialize::<_, EngineConfig>(value) else {
+            break;
+        };
+        let keys: Option<Vec<String>> = e
+            .path()
+            .iter()
+            .map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        let Some(keys) = keys.filter(|keys| remove(&mut table, keys)) else {
+            break;
+        };
+        let line = key_line(text, &keys).map_or(String::new(), |l| format!("line {l}: "));
+        let message = e.inner().message().trim_end();
+        problems.push(if message.starts_with("unknown field") {
+            format!("{line}unknown key `{}`: {message}", keys.join("."))
+        } else {
+            format!("{line}`{}`: {message}", keys.join("."))
+        });
+    }
+    if problems.is_empty() {
+        problems.push(first.to_string());
+    }
+    Err(problems)
+}
+
+/// Most problems reported from one file.
+const MAX_PROBLEMS: usize = 100;
+
+/// Removes the key at `keys` (a path of table keys); whether it was there.
+fn remove(table: &mut toml::Table, keys: &[String]) -> bool {
+    match keys {
+        [] => false,
+        [key] => table.remove(key).is_some(),
+        [key, rest @ ..] => match table.get_mut(key) {
+            Some(toml::Value::Table(inner)) => remove(inner, rest),
+            _ => false,
+        },
+    }
+}
+
+/// The 1-based line where the key at `keys` is written.
+fn key_line(text: &str, keys: &[String]) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut table = root.get_ref();
+    let mut start = None;
+    for key in keys {
+        let (k, value) = table.iter().find(|(k, _)| k.get_ref() == key)?;
+        start = Some(k.span().start);
+        if let DeValue::Table(inner) = value.get_ref() {
+            table = inner;
+        }
+    }
+    Some(text.get(..start?)?.matches('\n').count() + 1)
 }
 
 /// Which of the engine's two providers a command's provider flags choose.
@@ -70,7 +144,28 @@ mod tests {
             EngineConfig::default().limits.max_height
         );
         let err = parse("[limits]\nmax_widht = 10\n").unwrap_err();
-        assert!(err.contains("max_widht"), "{err}");
+        assert!(err[0].contains("max_widht"), "{err:?}");
+    }
+
+    #[test]
+    fn every_wrong_key_is_reported_with_its_line_not_only_the_first() {
+        let text = "provider = \"mock\"\nprovidr = \"x\"\n[limits]\nmax_widht = 10\n\
+                    max_width = \"big\"\nmax_heigth = 5\n";
+        let problems = parse(text).unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        for (key, line) in [
+            ("unknown key `providr`", 2),
+            ("unknown key `limits.max_widht`", 4),
+            ("`limits.max_width`: invalid type", 5),
+            ("unknown key `limits.max_heigth`", 6),
+        ] {
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.starts_with(&format!("line {line}: {key}"))),
+                "{key}: {problems:?}"
+            );
+        }
     }
 
     #[test]

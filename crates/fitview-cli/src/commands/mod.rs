@@ -33,6 +33,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Builds output options from flags; `fallback_format` applies when no `--format` is given.
+/// Reads a photo the user named and checks its header against the limits (bytes, format,
+/// width, height, pixels), so a photo that cannot be used is refused before any work, with a
+/// message saying which photo it is and where: `person photo big.png: image too large: width is
+/// 9000, the limit is 8192`. `what` is the photo's role, `flag` the option that named it.
+fn read_photo(
+    what: &str,
+    flag: &str,
+    path: &std::path::Path,
+    limits: &fitview_engine::Limits,
+) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    let bytes = crate::input_file::read_bounded(flag, path, limits.max_input_bytes)?;
+    fitview_engine::pipeline::probe(&bytes, limits)
+        .with_context(|| format!("{what} {} ({flag})", path.display()))?;
+    Ok(bytes)
+}
+
 fn output_options(args: &OutputArgs, fallback_format: OutputFormat) -> OutputOptions {
     let mut options = OutputOptions::default();
     if let Some(size) = args.size {

@@ -31,9 +31,8 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
         crate::config::ProviderRole::TryOn,
     );
     let format_from_extension = out_format(&args)?;
-    let max_bytes = config.limits.max_input_bytes;
-    let person = read_bounded("--person", &args.person, max_bytes)?;
-    let garment = read_bounded("--garment", &args.garment, max_bytes)?;
+    let person = super::read_photo("person photo", "--person", &args.person, &config.limits)?;
+    let garment = super::read_photo("garment photo", "--garment", &args.garment, &config.limits)?;
     let engine = Engine::builder().config(config).build()?;
 
     let options = TryOnOptions {

@@ -4,7 +4,6 @@ use fitview_engine::{Engine, EngineConfig, OutputFormat, Style};
 use serde::Serialize;
 
 use crate::cli::{SceneArg, VariationsArgs};
-use crate::input_file::read_bounded;
 use crate::output::{WrittenImage, write_image};
 use crate::stdout::outln;
 
@@ -28,10 +27,11 @@ pub async fn run(mut config: EngineConfig, args: VariationsArgs) -> anyhow::Resu
             "no variation asked for: give --style, --color or --background"
         ));
     }
-    let input = bytes::Bytes::from(read_bounded(
+    let input = bytes::Bytes::from(super::read_photo(
+        "input image",
         "--input",
         &args.input,
-        config.limits.max_input_bytes,
+        &config.limits,
     )?);
     let engine = Engine::builder().config(config).build()?;
     let output = super::output_options(&args.output, OutputFormat::Webp);

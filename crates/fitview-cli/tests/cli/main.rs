@@ -10,3 +10,5 @@ mod batch_store;
 mod batch_validation;
 mod cache;
 mod commands;
+mod photos;
+mod settings;

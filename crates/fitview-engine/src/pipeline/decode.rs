@@ -176,7 +176,41 @@ fn check_bytes(bytes: &[u8], limits: &Limits) -> Result<SourceFormat> {
             _ => return Err(unsupported("corrupt or truncated PNG: no image header")),
         }
     }
+    if format == SourceFormat::Webp
+        && let Some((width, height)) = webp_dimensions(bytes)
+    {
+        // Read here rather than from the decoder, which wraps a lossless 16384-pixel side
+        // (the format's largest) to 0 and would have it reported as an empty 0×0 image.
+        check_dimensions(width, height, limits)?;
+    }
     Ok(format)
+}
+
+/// The canvas size a WebP's first chunk declares (`VP8 `, `VP8L` or `VP8X`), when the bytes
+/// hold that much.
+fn webp_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let data = bytes.get(20..)?;
+    let le = |b: &[u8]| {
+        b.iter()
+            .rev()
+            .fold(0u32, |n, &byte| (n << 8) | u32::from(byte))
+    };
+    match bytes.get(12..16)? {
+        // Lossy: a 3-byte frame tag, the start code, then 14-bit width and height.
+        b"VP8 " => {
+            let width = le(data.get(6..8)?) & 0x3FFF;
+            let height = le(data.get(8..10)?) & 0x3FFF;
+            Some((width, height))
+        }
+        // Lossless: a signature byte, then width - 1 and height - 1 in 14 bits each.
+        b"VP8L" => {
+            let bits = le(data.get(1..5)?);
+            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        // Extended: flags, 3 reserved bytes, then canvas width - 1 and height - 1 in 24 bits.
+        b"VP8X" => Some((le(data.get(4..7)?) + 1, le(data.get(7..10)?) + 1)),
+        _ => None,
+    }
 }
 
 /// Identifies the format from the first bytes; names what was found when it is not accepted.

@@ -14,6 +14,8 @@ mod mutation_tests;
 mod pace;
 mod plan;
 mod progress;
+#[cfg(test)]
+mod proptests;
 mod report;
 mod run;
 mod source;

@@ -8,7 +8,7 @@
 
 pub(super) mod csv_file;
 pub(super) mod json_file;
-mod node;
+pub(super) mod node;
 pub(super) mod toml_file;
 
 use std::collections::{BTreeSet, HashMap};
