@@ -79,31 +79,11 @@ pub async fn show(
     let user = visitor.require_user("/dashboard")?;
     let scope = Scope::of(&state, &user, &query).await?;
     let figures = Figures::gather(&state, &scope).await?;
-    let t = &figures.totals;
-    let return_rate =
-        (t.purchased_units > 0).then(|| t.returned_units as f64 / t.purchased_units as f64);
-    let headlines = vec![
-        Headline {
-            label: "Product views",
-            value: count(t.views),
-        },
-        Headline {
-            label: "Try-ons",
-            value: count(t.tryons),
-        },
-        Headline {
-            label: "Units bought",
-            value: count(t.purchased_units),
-        },
-        Headline {
-            label: "Revenue",
-            value: money(t.revenue_cents, None),
-        },
-        Headline {
-            label: "Returned",
-            value: percent(return_rate),
-        },
-    ];
+    let headlines = figures
+        .headlines()
+        .into_iter()
+        .map(|(label, value)| Headline { label, value })
+        .collect();
     let products = figures
         .products
         .iter()

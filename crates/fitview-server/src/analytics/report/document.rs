@@ -262,16 +262,7 @@ pub fn pdf(figures: &Figures) -> Vec<u8> {
         Colour::MUTED,
     );
     pages.y -= GAP / 2.0;
-    let t = &figures.totals;
-    let return_rate =
-        (t.purchased_units > 0).then(|| t.returned_units as f64 / t.purchased_units as f64);
-    pages.headlines(&[
-        ("Product views", count(t.views)),
-        ("Try-ons", count(t.tryons)),
-        ("Units bought", count(t.purchased_units)),
-        ("Revenue", money(t.revenue_cents, None)),
-        ("Returned", percent(return_rate)),
-    ]);
+    pages.headlines(&figures.headlines());
     pages.heading("Funnel");
     pages.chart(&charts::funnel(figures, BODY));
     pages.heading("Top products");

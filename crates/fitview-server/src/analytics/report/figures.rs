@@ -6,6 +6,7 @@ use chrono::{NaiveDate, Utc};
 use fitview_insights::FunnelStep;
 use fitview_insights::aggregate::{self, DayFigures, ModelFigures, ProductFigures, SizeFigures};
 
+use super::words::{count, money, percent};
 use crate::analytics::routes::{ProductForecast, Scope, funnel_steps};
 use crate::db;
 use crate::error::ApiResult;
@@ -86,6 +87,21 @@ async fn product_name(state: &AppState, retailer: &str, id: &str) -> ApiResult<S
 }
 
 impl Figures {
+    /// The headline figures, label and value as shown: views, try-ons, units bought, revenue
+    /// and the share of units returned.
+    pub fn headlines(&self) -> [(&'static str, String); 5] {
+        let t = &self.totals;
+        let return_rate =
+            (t.purchased_units > 0).then(|| t.returned_units as f64 / t.purchased_units as f64);
+        [
+            ("Product views", count(t.views)),
+            ("Try-ons", count(t.tryons)),
+            ("Units bought", count(t.purchased_units)),
+            ("Revenue", money(t.revenue_cents, None)),
+            ("Returned", percent(return_rate)),
+        ]
+    }
+
     /// Gathers the figures of `scope` (already checked: the caller's own catalog).
     pub async fn gather(state: &AppState, scope: &Scope) -> ApiResult<Figures> {
         let retailer = &scope.retailer;

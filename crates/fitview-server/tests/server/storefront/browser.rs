@@ -35,6 +35,18 @@ fn program(variable: &str, names: &[&str]) -> Option<PathBuf> {
     })
 }
 
+/// Chromium and its chromedriver, or `None` (with a message saying the test is skipped).
+fn browser_programs() -> Option<(PathBuf, PathBuf)> {
+    let found = program("FITVIEW_CHROMIUM", &["chromium", "chromium-browser"])
+        .zip(program("FITVIEW_CHROMEDRIVER", &["chromedriver"]));
+    if found.is_none() {
+        eprintln!(
+            "SKIPPED: chromium or chromedriver not found (.ci/debian-packages.sh installs them)"
+        );
+    }
+    found
+}
+
 /// A chromedriver of its own, on a free port; stopped when dropped.
 struct Driver {
     child: Child,
@@ -287,13 +299,7 @@ impl Browser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shopper_tries_on_and_buys_on_a_phone() {
-    let (Some(chromium), Some(chromedriver)) = (
-        program("FITVIEW_CHROMIUM", &["chromium", "chromium-browser"]),
-        program("FITVIEW_CHROMEDRIVER", &["chromedriver"]),
-    ) else {
-        eprintln!(
-            "SKIPPED: chromium or chromedriver not found (.ci/debian-packages.sh installs them)"
-        );
+    let Some((chromium, chromedriver)) = browser_programs() else {
         return;
     };
     let screenshots = std::env::var("FITVIEW_SCREENSHOTS").ok().map(PathBuf::from);
@@ -465,13 +471,7 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retailer_reads_its_dashboard_on_a_phone_and_a_desktop() {
-    let (Some(chromium), Some(chromedriver)) = (
-        program("FITVIEW_CHROMIUM", &["chromium", "chromium-browser"]),
-        program("FITVIEW_CHROMEDRIVER", &["chromedriver"]),
-    ) else {
-        eprintln!(
-            "SKIPPED: chromium or chromedriver not found (.ci/debian-packages.sh installs them)"
-        );
+    let Some((chromium, chromedriver)) = browser_programs() else {
         return;
     };
     let screenshots = std::env::var("FITVIEW_SCREENSHOTS").ok().map(PathBuf::from);
