@@ -24,4 +24,4 @@ pub mod recommend;
 pub mod simulate;
 
 pub use event::{Event, EventError, EventKind, ReturnReason};
-pub use funnel::{FunnelStep, FunnelTouch, funnel};
+pub use funnel::{FunnelStart, FunnelStep, FunnelTouch, funnel, funnel_starts, funnel_steps};

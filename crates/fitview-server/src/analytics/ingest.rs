@@ -6,7 +6,7 @@
 //! variation events are recorded by the server only. Each refused event is named with its
 //! index, field and reason; the others are kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use fitview_insights::event::{Origin, RawEvent};
@@ -14,7 +14,7 @@ use fitview_insights::{Event, EventError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Pending;
+use super::{Pending, store};
 use crate::auth::{AuthUser, Role};
 use crate::db;
 use crate::error::{ApiError, ApiResult};
@@ -53,6 +53,20 @@ struct Seen {
 }
 
 impl Seen {
+    /// Looks up the retailers of all these products at once (a batch names many).
+    async fn look_up_products(
+        &mut self,
+        state: &AppState,
+        ids: impl Iterator<Item = &str>,
+    ) -> ApiResult<()> {
+        let ids: HashSet<&str> = ids.collect();
+        let found = store::retailers_of(&state.db, &ids).await?;
+        for id in ids {
+            self.products.insert(id.to_owned(), found.get(id).cloned());
+        }
+        Ok(())
+    }
+
     async fn product(&mut self, state: &AppState, id: &str) -> ApiResult<Option<String>> {
         if let Some(found) = self.products.get(id) {
             return Ok(found.clone());
@@ -98,8 +112,7 @@ pub async fn check_batch(
     if user.role == Role::Admin {
         return Err(ApiError::Forbidden);
     }
-    let mut seen = Seen::default();
-    let mut good = Vec::with_capacity(events.len());
+    let mut checked = Vec::with_capacity(events.len());
     let mut errors = Vec::new();
     for (index, value) in events.into_iter().enumerate() {
         let raw: RawEvent = match serde_json::from_value(value) {
@@ -112,18 +125,22 @@ pub async fn check_batch(
                 continue;
             }
         };
-        let event = match raw.check(now) {
-            Ok(event) => event,
-            Err(found) => {
-                errors.extend(found.into_iter().map(|e| BatchError::new(index, e)));
-                continue;
-            }
-        };
+        match raw.check(now) {
+            Ok(event) => checked.push((index, event)),
+            Err(found) => errors.extend(found.into_iter().map(|e| BatchError::new(index, e))),
+        }
+    }
+    let mut seen = Seen::default();
+    seen.look_up_products(state, checked.iter().map(|(_, e)| e.product_id.as_str()))
+        .await?;
+    let mut good = Vec::with_capacity(checked.len());
+    for (index, event) in checked {
         match allowed(state, user, &mut seen, event).await? {
             Ok(pending) => good.push(pending),
             Err(error) => errors.push(BatchError::new(index, error)),
         }
     }
+    errors.sort_by_key(|e| e.index);
     Ok((good, errors))
 }
 

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | the bounded buffer | `buffer.rs` |
 //! | events and rollups in SQL | `store.rs` |
+//! | the funnel's table, kept at flush time | `funnel_table.rs` |
 //! | who may send which event | `ingest.rs` |
 //! | the 30-minute answer cache | `cache.rs` |
 //! | the HTTP routes | `routes.rs` |
@@ -16,6 +17,7 @@
 mod buffer;
 mod cache;
 pub mod export;
+pub mod funnel_table;
 mod ingest;
 pub mod report;
 pub mod routes;
@@ -196,6 +198,7 @@ impl Analytics {
         let analytics = Arc::clone(self);
         let mut closing = self.closing.subscribe();
         let task = tokio::spawn(async move {
+            analytics.rebuild_funnel_table().await;
             loop {
                 tokio::select! {
                     () = tokio::time::sleep(analytics.settings.flush_interval) => {}
@@ -207,6 +210,19 @@ impl Analytics {
             }
         });
         *lock(&self.flusher) = Some(task);
+    }
+
+    /// Builds the funnel table from events stored before it existed (once, at the first start
+    /// after the migration); no flush runs meanwhile.
+    async fn rebuild_funnel_table(&self) {
+        let _one_at_a_time = self.flushing.lock().await;
+        match funnel_table::rebuild_if_pending(&self.db).await {
+            Ok(0) => {}
+            Ok(shoppers) => tracing::info!(shoppers, "funnel table built from the stored events"),
+            Err(error) => {
+                tracing::error!(%error, "cannot build the funnel table; funnels stay incomplete")
+            }
+        }
     }
 
     fn sample(&self) {

@@ -7,14 +7,15 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, Utc};
 use fitview_insights::aggregate::{self, Rollup, week_start, weekly_units};
 use fitview_insights::forecast::{Forecast, forecast};
-use fitview_insights::{EventKind, FunnelStep, FunnelTouch, funnel};
+use fitview_insights::{EventKind, FunnelStep, funnel_steps as funnel_steps_of};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
+use super::funnel_table::{self, HORIZON_DAYS};
 use super::{BatchError, check_batch, store};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -206,10 +207,6 @@ where
     Ok(Json(answer))
 }
 
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(chrono::NaiveTime::MIN).and_utc()
-}
-
 /// The funnel view → try-on → cart → purchase: distinct shoppers reaching each step in order
 /// within the window, with the conversion between steps.
 #[utoipa::path(get, path = "/api/v1/analytics/funnel", tag = "analytics", params(RangeQuery),
@@ -228,10 +225,10 @@ pub async fn funnel_route(
 ) -> ApiResult<Json<Value>> {
     let scope = Scope::of(&state, &user, &query).await?;
     let window_days = query.window_days.unwrap_or(7);
-    if !(1..=90).contains(&window_days) {
-        return Err(ApiError::Validation(
-            "window_days must be 1 to 90".to_owned(),
-        ));
+    if !(1..=HORIZON_DAYS).contains(&window_days) {
+        return Err(ApiError::Validation(format!(
+            "window_days must be 1 to {HORIZON_DAYS}"
+        )));
     }
     let key = scope.cache_key("funnel", window_days);
     cached(&state, &scope, key, async || {
@@ -241,35 +238,22 @@ pub async fn funnel_route(
     .await
 }
 
-/// The default funnel of `scope`: distinct shoppers per step within `window_days`.
+/// The default funnel of `scope`: distinct shoppers who entered it on a day of the range, per
+/// step reached within `window_days` (from the funnel table, not the raw events).
 pub async fn funnel_steps(
     state: &AppState,
     scope: &Scope,
     window_days: u32,
 ) -> ApiResult<Vec<FunnelStep>> {
-    let steps = EventKind::DEFAULT_FUNNEL;
-    let end = midnight(scope.to) + chrono::Duration::days(1);
-    let touches = store::touches(
+    let reached = funnel_table::reached(
         &state.db,
         &scope.retailer,
         scope.product.as_deref(),
-        &steps,
-        (midnight(scope.from), end),
+        (scope.from, scope.to),
+        chrono::Duration::days(i64::from(window_days)),
     )
     .await?;
-    let touches: Vec<FunnelTouch<'_>> = touches
-        .iter()
-        .map(|t| FunnelTouch {
-            shopper: &t.shopper,
-            kind: t.kind,
-            at: t.at,
-        })
-        .collect();
-    Ok(funnel(
-        &touches,
-        &steps,
-        chrono::Duration::days(i64::from(window_days)),
-    ))
+    Ok(funnel_steps_of(&EventKind::DEFAULT_FUNNEL, &reached))
 }
 
 /// Try-ons, carts, purchases and conversion per product.

@@ -4,14 +4,23 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use fitview_insights::aggregate::{Rollup, RollupKey, rollup};
 use fitview_insights::{Event, EventKind, ReturnReason};
 use sqlx::{AnyPool, Row};
 
 use super::buffer::Pending;
+use super::funnel_table::{self, Changes, shopper_key};
 
-/// Rows per multi-row `INSERT` (15 columns: well under SQLite's placeholder limit).
+fn shopper_of(event: &Event) -> &str {
+    shopper_key(
+        event.user_id.as_deref(),
+        event.session_id.as_deref(),
+        &event.id,
+    )
+}
+
+/// Rows per multi-row `INSERT` (16 columns: well under SQLite's placeholder limit).
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// What a flush wrote.
@@ -27,7 +36,8 @@ pub struct Written {
     pub retailers: Vec<String>,
 }
 
-fn placeholders(rows: usize, columns: usize) -> String {
+/// `($1, $2, …), (…)`: `rows` rows of `columns` placeholders each.
+pub fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
             let cells: Vec<String> = (1..=columns)
@@ -39,8 +49,8 @@ fn placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
-/// The retailers of these products.
-async fn retailers_of(
+/// The retailers of these products (those that exist).
+pub async fn retailers_of(
     db: &AnyPool,
     products: &HashSet<&str>,
 ) -> Result<HashMap<String, String>, sqlx::Error> {
@@ -102,8 +112,9 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
         let sql = format!(
             "INSERT INTO analytics_events (id, retailer_id, kind, occurred_at, received_at, \
              product_id, model_id, size, quantity, value_cents, currency, session_id, user_id, \
-             reason, provider_cost_micros) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            placeholders(chunk.len(), 15)
+             reason, provider_cost_micros, shopper) VALUES {} ON CONFLICT (id) DO NOTHING \
+             RETURNING id",
+            placeholders(chunk.len(), 16)
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for (retailer, e) in chunk {
@@ -122,14 +133,23 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
                 .bind(e.session_id.clone())
                 .bind(e.user_id.clone())
                 .bind(e.reason.map(ReturnReason::as_str))
-                .bind(e.provider_cost_micros);
+                .bind(e.provider_cost_micros)
+                .bind(shopper_of(e).to_owned());
         }
         inserted.extend(query.fetch_all(&mut *tx).await?);
     }
     let mut by_retailer: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
+    let mut funnel_changes = Changes::default();
     for (retailer, event) in &events {
         if inserted.contains(&event.id) {
             by_retailer.entry(retailer).or_default().push(event);
+            funnel_changes.add(
+                retailer,
+                shopper_of(event),
+                event.kind,
+                event.occurred_at.timestamp_millis(),
+                &event.product_id,
+            );
         }
     }
     written.new_events = inserted.len();
@@ -171,6 +191,7 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
         }
         query.execute(&mut *tx).await?;
     }
+    funnel_table::refresh(&mut *tx, funnel_changes).await?;
     tx.commit().await?;
     written.retailers = by_retailer.keys().map(|r| r.to_string()).collect();
     Ok(written)
@@ -226,66 +247,6 @@ pub async fn rollups(
     Ok(out)
 }
 
-/// One stored event as a funnel reads it.
-#[derive(Debug, Clone)]
-pub struct Touch {
-    /// The shopper; else the session; else the event itself (it then stands alone).
-    pub shopper: String,
-    /// What happened.
-    pub kind: EventKind,
-    /// When.
-    pub at: DateTime<Utc>,
-}
-
-/// A retailer's events of these kinds (about one product, or all) in `[from, to)`.
-pub async fn touches(
-    db: &AnyPool,
-    retailer: &str,
-    product: Option<&str>,
-    kinds: &[EventKind],
-    (from, to): (DateTime<Utc>, DateTime<Utc>),
-) -> Result<Vec<Touch>, sqlx::Error> {
-    let first_kind = if product.is_some() { 5 } else { 4 };
-    let list: Vec<String> = (0..kinds.len())
-        .map(|i| format!("${}", first_kind + i))
-        .collect();
-    let sql = format!(
-        "SELECT COALESCE(user_id, session_id, id), kind, occurred_at FROM analytics_events \
-         WHERE retailer_id = $1 AND occurred_at >= $2 AND occurred_at < $3{} AND kind IN ({})",
-        if product.is_some() {
-            " AND product_id = $4"
-        } else {
-            ""
-        },
-        list.join(", ")
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(retailer.to_owned())
-        .bind(from.timestamp_millis())
-        .bind(to.timestamp_millis());
-    if let Some(product) = product {
-        query = query.bind(product.to_owned());
-    }
-    for kind in kinds {
-        query = query.bind(kind.as_str());
-    }
-    let mut out = Vec::new();
-    for row in query.fetch_all(db).await? {
-        let kind: String = row.try_get(1)?;
-        let at: i64 = row.try_get(2)?;
-        if let (Some(kind), Some(at)) =
-            (EventKind::parse(&kind), DateTime::from_timestamp_millis(at))
-        {
-            out.push(Touch {
-                shopper: row.try_get(0)?,
-                kind,
-                at,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// The first day with any event of a product.
 pub async fn first_day(
     db: &AnyPool,
@@ -309,10 +270,14 @@ pub async fn rename_shopper(
     user_id: &str,
     pseudonym: &str,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("UPDATE analytics_events SET user_id = $1 WHERE user_id = $2")
-        .bind(pseudonym.to_owned())
-        .bind(user_id.to_owned())
-        .execute(db)
-        .await?;
+    let mut tx = db.begin().await?;
+    let done =
+        sqlx::query("UPDATE analytics_events SET user_id = $1, shopper = $1 WHERE user_id = $2")
+            .bind(pseudonym.to_owned())
+            .bind(user_id.to_owned())
+            .execute(&mut *tx)
+            .await?;
+    funnel_table::rename_shopper(&mut *tx, user_id, pseudonym).await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }

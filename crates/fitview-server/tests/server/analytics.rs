@@ -4,6 +4,7 @@
 
 mod batches;
 mod crash;
+mod funnel;
 mod isolation;
 mod privacy;
 mod report;
