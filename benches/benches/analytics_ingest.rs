@@ -12,77 +12,14 @@
 //!
 //! `EVENTS=200000 cargo bench -p fitview-benches --bench analytics_ingest`
 
+mod server_harness;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use fitview_engine::Engine;
-use fitview_engine::provider::mock::MockProvider;
-use fitview_server::{AppState, ServerConfig};
 use serde_json::{Value, json};
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn post(
-    client: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    body: Value,
-) -> (u16, Value) {
-    let mut request = client.post(url).json(&body);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            (status, response.json().await.unwrap_or(Value::Null))
-        }
-        Err(error) => {
-            eprintln!("request failed: {error}");
-            (0, Value::Null)
-        }
-    }
-}
-
-async fn register(
-    client: &reqwest::Client,
-    base: &str,
-    role: &str,
-    n: usize,
-) -> Option<(String, String)> {
-    let (status, body) = post(
-        client,
-        &format!("{base}/api/v1/auth/register"),
-        None,
-        json!({"email": format!("{role}{n}@bench.test"), "password": "a good password", "role": role}),
-    )
-    .await;
-    if status != 201 {
-        eprintln!("register: {status} {body}");
-        return None;
-    }
-    Some((
-        body["access_token"].as_str()?.to_owned(),
-        body["user"]["id"].as_str()?.to_owned(),
-    ))
-}
-
-fn percentiles(mut ms: Vec<f64>) -> String {
-    ms.sort_by(f64::total_cmp);
-    let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
-    format!(
-        "p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
-        at(0.5),
-        at(0.95),
-        at(1.0)
-    )
-}
+use server_harness::{Bench, env, percentiles};
 
 async fn run() -> Option<()> {
     let events = env("EVENTS", 200_000);
@@ -90,45 +27,13 @@ async fn run() -> Option<()> {
     let products = env("PRODUCTS", 200);
     let shoppers = env("SHOPPERS", 50);
     let queries = env("QUERIES", 50);
-    let dir = tempfile::tempdir().ok()?;
-    let mut config = ServerConfig::new(dir.path());
-    config.jwt_secret = Some("bench-secret-of-at-least-thirty-two-bytes".to_owned());
-    config.rate_limits.register_per_minute = 100_000;
-    let state = AppState::with_engine(config, Engine::builder().provider(MockProvider::new()))
-        .await
-        .ok()?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
-    let base = format!("http://{}", listener.local_addr().ok()?);
-    tokio::spawn(fitview_server::serve(
-        listener,
-        state.clone(),
-        std::future::pending(),
-    ));
-    let client = reqwest::Client::new();
-
-    let (retailer, _) = register(&client, &base, "retailer", 0).await?;
-    let mut product_ids = Vec::new();
-    for p in 0..products {
-        let (status, body) = post(
-            &client,
-            &format!("{base}/api/v1/products"),
-            Some(&retailer),
-            json!({"name": format!("Product {p}"), "description": "bench", "category": "shirts",
-                   "garment_category": "top", "sizes": ["S", "M", "L"], "price_cents": 1000,
-                   "currency": "EUR", "stock": 10}),
-        )
-        .await;
-        if status != 201 {
-            eprintln!("product: {status} {body}");
-            return None;
-        }
-        product_ids.push(body["id"].as_str()?.to_owned());
-    }
+    let bench = Arc::new(Bench::start().await?);
+    let (retailer, _) = bench.register("retailer", 0).await?;
+    let product_ids = Arc::new(bench.products(&retailer, products).await?);
     let mut tokens = Vec::new();
     for s in 0..shoppers {
-        tokens.push(register(&client, &base, "customer", s).await?.0);
+        tokens.push(bench.register("customer", s).await?.0);
     }
-    let product_ids = Arc::new(product_ids);
     let tokens = Arc::new(tokens);
     let sent = Arc::new(AtomicU64::new(0));
     let retries = Arc::new(AtomicU64::new(0));
@@ -136,8 +41,8 @@ async fn run() -> Option<()> {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (client, base) = (client.clone(), base.clone());
-        let (product_ids, tokens, sent, retries) = (
+        let (bench, product_ids, tokens, sent, retries) = (
+            bench.clone(),
             product_ids.clone(),
             tokens.clone(),
             sent.clone(),
@@ -165,13 +70,7 @@ async fn run() -> Option<()> {
                     .collect();
                 let body = json!({ "events": batch });
                 loop {
-                    let (status, answer) = post(
-                        &client,
-                        &format!("{base}/api/v1/events"),
-                        Some(token),
-                        body.clone(),
-                    )
-                    .await;
+                    let (status, answer) = bench.post("/api/v1/events", Some(token), &body).await;
                     match status {
                         202 => break,
                         429 => {
@@ -194,7 +93,7 @@ async fn run() -> Option<()> {
     }
     let accepted_in = started.elapsed();
     let total = sent.load(Ordering::Relaxed);
-    let written = &state.metrics.analytics.written;
+    let written = &bench.state.metrics.analytics.written;
     while written.load(Ordering::Relaxed) < total {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
@@ -205,7 +104,12 @@ async fn run() -> Option<()> {
         written_in.as_secs_f64(),
         total as f64 / written_in.as_secs_f64(),
         retries.load(Ordering::Relaxed),
-        state.metrics.analytics.flushes.load(Ordering::Relaxed),
+        bench
+            .state
+            .metrics
+            .analytics
+            .flushes
+            .load(Ordering::Relaxed),
     );
 
     let today = chrono::Utc::now().date_naive();
@@ -214,41 +118,21 @@ async fn run() -> Option<()> {
         for q in 0..queries {
             // A different range each time: no answer comes from the cache.
             let from = today - chrono::Days::new(30 + q as u64);
-            let url = format!("{base}/api/v1/analytics/{route}?from={from}");
-            let t = Instant::now();
-            let response = client.get(&url).bearer_auth(&retailer).send().await.ok()?;
-            let ok = response.status().is_success();
-            let _ = response.bytes().await;
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
-            if !ok {
-                eprintln!("{route}: failed");
-                return None;
-            }
+            ms.push(
+                bench
+                    .time_get(&format!("/api/v1/analytics/{route}?from={from}"), &retailer)
+                    .await?,
+            );
         }
         println!(
             "{route} over {total} events ({queries} requests): {}",
             percentiles(ms)
         );
     }
-    state.shutdown().await;
+    bench.state.shutdown().await;
     Some(())
 }
 
 fn main() {
-    // The HTTP client's TLS provider (unused on plain HTTP, but the client wants one).
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(error) => {
-            eprintln!("cannot start a runtime: {error}");
-            return;
-        }
-    };
-    if runtime.block_on(run()).is_none() {
-        eprintln!("the benchmark did not finish");
-        std::process::exit(1);
-    }
+    server_harness::main_with(run());
 }

@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate};
 use fitview_insights::aggregate;
 
 use super::routes::{RangeQuery, Scope};
-use super::store;
+use super::store::{self, Detail};
 use crate::auth::AuthUser;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
@@ -84,8 +84,8 @@ pub async fn export_csv(
             &state.db,
             &scope.retailer,
             scope.product.as_deref(),
-            day,
-            day,
+            (day, day),
+            Detail::PRODUCT,
         )
         .await
         .map_err(std::io::Error::other);

@@ -25,9 +25,6 @@ const STEPS: [EventKind; 4] = EventKind::DEFAULT_FUNNEL;
 /// Shoppers per read of their events.
 const SHOPPERS_PER_READ: usize = 100;
 
-/// Rows per multi-row `INSERT` (7 columns).
-const ROWS_PER_STATEMENT: usize = 100;
-
 /// The scope of the whole catalog.
 const CATALOG: &str = "";
 
@@ -189,31 +186,31 @@ struct Entry<'a> {
 /// event to the day of the latest.
 fn rows_of<'a>(shopper: &'a str, changed: &Changed, events: &[Stored]) -> Vec<Entry<'a>> {
     let affected = day_of(changed.first - horizon().num_milliseconds())..=day_of(changed.last);
-    let starts_of = |product: Option<&str>| {
-        let touches: Vec<FunnelTouch<'_>> = events
-            .iter()
-            .filter(|e| product.is_none_or(|p| e.product == p))
-            .map(|e| FunnelTouch {
-                shopper,
-                kind: e.kind,
-                at: e.at,
-            })
-            .collect();
-        funnel_starts(&touches, &STEPS, horizon())
-            .into_iter()
-            .filter(|start| affected.contains(&start.day))
-            .collect::<Vec<_>>()
+    let touch = |e: &Stored| FunnelTouch {
+        shopper,
+        kind: e.kind,
+        at: e.at,
     };
-    let scopes = std::iter::once(None).chain(changed.products.iter().map(|p| Some(p.as_str())));
-    scopes
-        .flat_map(|product| {
-            starts_of(product).into_iter().map(move |start| Entry {
-                shopper,
-                scope: product.unwrap_or(CATALOG).to_owned(),
-                start,
-            })
-        })
-        .collect()
+    let mut scopes: BTreeMap<&str, Vec<FunnelTouch<'_>>> = BTreeMap::new();
+    scopes.insert(CATALOG, events.iter().map(touch).collect());
+    for e in events {
+        if changed.products.contains(&e.product) {
+            scopes.entry(&e.product).or_default().push(touch(e));
+        }
+    }
+    let mut rows = Vec::new();
+    for (scope, touches) in scopes {
+        for start in funnel_starts(&touches, &STEPS, horizon()) {
+            if affected.contains(&start.day) {
+                rows.push(Entry {
+                    shopper,
+                    scope: scope.to_owned(),
+                    start,
+                });
+            }
+        }
+    }
+    rows
 }
 
 fn millis(after: Option<Duration>) -> Option<i64> {
@@ -227,7 +224,7 @@ async fn upsert(
     retailer: &str,
     rows: &[Entry<'_>],
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(super::store::rows_per_statement(7)) {
         let sql = format!(
             "INSERT INTO analytics_funnel_starts (retailer_id, product_id, day, shopper, \
              reached_2_ms, reached_3_ms, reached_4_ms) VALUES {} \

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::funnel_table::{self, HORIZON_DAYS};
-use super::{BatchError, check_batch, store};
+use super::store::{self, Detail};
+use super::{BatchError, check_batch};
 use crate::auth::{AuthUser, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -27,7 +28,7 @@ const BUFFER_FULL_RETRY: Duration = Duration::from_secs(1);
 /// Longest range of days one request reads.
 const MAX_RANGE_DAYS: u64 = 2 * 366;
 /// Days read when the request names no `from`.
-const DEFAULT_RANGE_DAYS: u64 = 30;
+pub const DEFAULT_RANGE_DAYS: u64 = 30;
 
 /// A batch of events.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -166,14 +167,14 @@ impl Scope {
         )
     }
 
-    /// The scope's rollups.
-    pub async fn rollups(&self, state: &AppState) -> ApiResult<Vec<Rollup>> {
+    /// The scope's rollups, summed down to `detail`.
+    pub async fn rollups(&self, state: &AppState, detail: Detail) -> ApiResult<Vec<Rollup>> {
         Ok(store::rollups(
             &state.db,
             &self.retailer,
             self.product.as_deref(),
-            self.from,
-            self.to,
+            (self.from, self.to),
+            detail,
         )
         .await?)
     }
@@ -273,7 +274,7 @@ pub async fn products(
 ) -> ApiResult<Json<Value>> {
     let scope = Scope::of(&state, &user, &query).await?;
     cached(&state, &scope, scope.cache_key("products", 0), async || {
-        Ok(json!({"products": aggregate::products(&scope.rollups(&state).await?)}))
+        Ok(json!({"products": aggregate::products(&scope.rollups(&state, Detail::PRODUCT).await?)}))
     })
     .await
 }
@@ -295,7 +296,7 @@ pub async fn models(
 ) -> ApiResult<Json<Value>> {
     let scope = Scope::of(&state, &user, &query).await?;
     cached(&state, &scope, scope.cache_key("models", 0), async || {
-        Ok(json!({"models": aggregate::models(&scope.rollups(&state).await?)}))
+        Ok(json!({"models": aggregate::models(&scope.rollups(&state, Detail::MODEL).await?)}))
     })
     .await
 }
@@ -317,7 +318,7 @@ pub async fn sizes(
 ) -> ApiResult<Json<Value>> {
     let scope = Scope::of(&state, &user, &query).await?;
     cached(&state, &scope, scope.cache_key("sizes", 0), async || {
-        Ok(json!({"sizes": aggregate::sizes(&scope.rollups(&state).await?)}))
+        Ok(json!({"sizes": aggregate::sizes(&scope.rollups(&state, Detail::SIZE).await?)}))
     })
     .await
 }
@@ -339,7 +340,7 @@ pub async fn tryons(
 ) -> ApiResult<Json<Value>> {
     let scope = Scope::of(&state, &user, &query).await?;
     cached(&state, &scope, scope.cache_key("tryons", 0), async || {
-        Ok(json!({"days": aggregate::days(&scope.rollups(&state).await?)}))
+        Ok(json!({"days": aggregate::days(&scope.rollups(&state, Detail::DAY).await?)}))
     })
     .await
 }
@@ -371,8 +372,9 @@ impl ProductForecast {
         let last_full = this_week - Days::new(1);
         let history = match store::first_day(&state.db, retailer, product).await? {
             Some(first) if first <= last_full => {
+                let range = (first, last_full);
                 let rows =
-                    store::rollups(&state.db, retailer, Some(product), first, last_full).await?;
+                    store::rollups(&state.db, retailer, Some(product), range, Detail::DAY).await?;
                 weekly_units(&rows, first, last_full)
             }
             _ => Vec::new(),

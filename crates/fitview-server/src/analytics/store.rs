@@ -20,8 +20,16 @@ fn shopper_of(event: &Event) -> &str {
     )
 }
 
-/// Rows per multi-row `INSERT` (16 columns: well under SQLite's placeholder limit).
-const ROWS_PER_STATEMENT: usize = 100;
+/// Placeholders per statement. SQLite finds each numbered placeholder's name by walking the
+/// list of all of them (`sqlite3_bind_parameter_name`, called once per argument by sqlx), so
+/// binding costs grow with the square of their number: profiled, 1,600 per statement spent a
+/// third of a flush there, 320 a tenth. A hundred or two keep that small and the statements few.
+const PLACEHOLDERS_PER_STATEMENT: usize = 160;
+
+/// Rows of `columns` values per multi-row statement.
+pub fn rows_per_statement(columns: usize) -> usize {
+    (PLACEHOLDERS_PER_STATEMENT / columns).max(1)
+}
 
 /// What a flush wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -56,7 +64,7 @@ pub async fn retailers_of(
 ) -> Result<HashMap<String, String>, sqlx::Error> {
     let mut found = HashMap::new();
     let products: Vec<&str> = products.iter().copied().collect();
-    for chunk in products.chunks(ROWS_PER_STATEMENT) {
+    for chunk in products.chunks(rows_per_statement(1)) {
         let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, retailer_id FROM products WHERE id IN ({})",
@@ -108,7 +116,7 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
     let received = Utc::now().timestamp_millis();
     let mut tx = db.begin().await?;
     let mut inserted: HashSet<String> = HashSet::new();
-    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+    for chunk in events.chunks(rows_per_statement(16)) {
         let sql = format!(
             "INSERT INTO analytics_events (id, retailer_id, kind, occurred_at, received_at, \
              product_id, model_id, size, quantity, value_cents, currency, session_id, user_id, \
@@ -162,7 +170,7 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
                 .map(move |row| (*retailer, row))
         })
         .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+    for chunk in rows.chunks(rows_per_statement(11)) {
         let sql = format!(
             "INSERT INTO analytics_rollups (retailer_id, day, product_id, model_id, size, kind, \
              reason, events, units, value_cents, cost_micros) VALUES {} \
@@ -197,21 +205,102 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
     Ok(written)
 }
 
-/// The rollups of a retailer (one product, or all) from day `from` to day `to`, both included.
+/// The key columns of the rollups a reader needs; the rows are summed over the others in the
+/// database, so a reader gets as many rows as it has groups, not as many as are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    /// Per day (else each row has its group's first day).
+    pub day: bool,
+    /// Per product (else `product_id` is empty).
+    pub product: bool,
+    /// Per model (else `model_id` is empty).
+    pub model: bool,
+    /// Per size and return reason (else both are empty).
+    pub size: bool,
+}
+
+impl Detail {
+    /// Every column: the stored rows.
+    pub const ALL: Detail = Detail {
+        day: true,
+        product: true,
+        model: true,
+        size: true,
+    };
+    /// Per product.
+    pub const PRODUCT: Detail = Detail {
+        day: false,
+        product: true,
+        model: false,
+        size: false,
+    };
+    /// Per model.
+    pub const MODEL: Detail = Detail {
+        day: false,
+        product: false,
+        model: true,
+        size: false,
+    };
+    /// Per size and return reason.
+    pub const SIZE: Detail = Detail {
+        day: false,
+        product: false,
+        model: false,
+        size: true,
+    };
+    /// Per day.
+    pub const DAY: Detail = Detail {
+        day: true,
+        product: false,
+        model: false,
+        size: false,
+    };
+
+    /// The key columns in the order rows are read (`day, product_id, model_id, size, kind,
+    /// reason`), each dropped one replaced by its stand-in, and the `GROUP BY` list.
+    fn sql(self) -> (String, String) {
+        let columns = [
+            (self.day, "day", "MIN(day)"),
+            (self.product, "product_id", "''"),
+            (self.model, "model_id", "''"),
+            (self.size, "size", "''"),
+            (true, "kind", ""),
+            (self.size, "reason", "''"),
+        ];
+        let select: Vec<&str> = columns
+            .iter()
+            .map(|&(kept, name, stand_in)| if kept { name } else { stand_in })
+            .collect();
+        let group: Vec<&str> = columns
+            .iter()
+            .filter(|(kept, ..)| *kept)
+            .map(|&(_, name, _)| name)
+            .collect();
+        (select.join(", "), group.join(", "))
+    }
+}
+
+/// The rollups of a retailer (one product, or all) from day `from` to day `to`, both included,
+/// summed down to `detail`.
 pub async fn rollups(
     db: &AnyPool,
     retailer: &str,
     product: Option<&str>,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    detail: Detail,
 ) -> Result<Vec<Rollup>, sqlx::Error> {
-    let mut sql = "SELECT day, product_id, model_id, size, kind, reason, events, units, \
-                   value_cents, cost_micros FROM analytics_rollups \
-                   WHERE retailer_id = $1 AND day >= $2 AND day <= $3"
-        .to_owned();
-    if product.is_some() {
-        sql.push_str(" AND product_id = $4");
-    }
+    let (keys, group) = detail.sql();
+    let sql = format!(
+        "SELECT {keys}, CAST(SUM(events) AS BIGINT), CAST(SUM(units) AS BIGINT), \
+         CAST(SUM(value_cents) AS BIGINT), CAST(SUM(cost_micros) AS BIGINT) \
+         FROM analytics_rollups WHERE retailer_id = $1 AND day >= $2 AND day <= $3{} \
+         GROUP BY {group}",
+        if product.is_some() {
+            " AND product_id = $4"
+        } else {
+            ""
+        }
+    );
     let mut query = sqlx::query(&sql)
         .bind(retailer.to_owned())
         .bind(from.to_string())

@@ -9,8 +9,9 @@ use axum::response::Response;
 use crate::analytics::export::export_csv;
 use crate::analytics::report::words::{count, forecast_note, money, percent, tryons_note};
 use crate::analytics::report::{Figures, charts, pdf_response};
-use crate::analytics::routes::{RangeQuery, Scope};
+use crate::analytics::routes::{DEFAULT_RANGE_DAYS, RangeQuery, Scope};
 use crate::charts::svg::to_svg;
+use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::web::PageError;
@@ -56,6 +57,8 @@ struct DashboardPage {
     to: String,
     /// The period as a query string for the download links.
     period: String,
+    /// What was wrong with the period asked for (the default period is shown instead).
+    error: Option<String>,
     headlines: Vec<Headline>,
     charts: Vec<Chart>,
     products: Vec<ProductRow>,
@@ -77,7 +80,19 @@ pub async fn show(
     ApiQuery(query): ApiQuery<RangeQuery>,
 ) -> Result<Response, PageError> {
     let user = visitor.require_user("/dashboard")?;
-    let scope = Scope::of(&state, &user, &query).await?;
+    // A period that cannot be shown (a bad date, `from` after `to`, too long) gets the form back
+    // with what is wrong, over the default period.
+    let (scope, problem) = match Scope::of(&state, &user, &query).await {
+        Ok(scope) => (scope, None),
+        Err(error @ (ApiError::BadRequest(_) | ApiError::Validation(_))) => {
+            let default = RangeQuery {
+                product_id: query.product_id.clone(),
+                ..RangeQuery::default()
+            };
+            (Scope::of(&state, &user, &default).await?, Some(error))
+        }
+        Err(error) => return Err(error.into()),
+    };
     let figures = Figures::gather(&state, &scope).await?;
     let headlines = figures
         .headlines()
@@ -98,17 +113,33 @@ pub async fn show(
             conversion: percent(p.figures.conversion),
         })
         .collect();
-    render(&DashboardPage {
+    let mut response = render(&DashboardPage {
         chrome: Chrome::new(&state, &visitor).await?,
         shop: figures.shop.clone(),
         product: figures.product.clone(),
         from: scope.from.to_string(),
         to: scope.to.to_string(),
         period: period(&query, &scope),
+        error: problem.as_ref().map(period_problem),
         headlines,
         charts: dashboard_charts(&figures),
         products,
-    })
+    })?;
+    if let Some(problem) = problem {
+        *response.status_mut() = problem.status();
+    }
+    Ok(response)
+}
+
+/// What is wrong with a period, in the form's words.
+fn period_problem(error: &ApiError) -> String {
+    let detail = match error {
+        ApiError::BadRequest(detail) | ApiError::Validation(detail) => detail.as_str(),
+        _ => "it cannot be shown",
+    };
+    format!(
+        "That period cannot be shown ({detail}); here are the last {DEFAULT_RANGE_DAYS} days instead."
+    )
 }
 
 /// The report's charts, with the try-ons' and forecasts' notes under them.

@@ -8,6 +8,7 @@ use fitview_insights::aggregate::{self, DayFigures, ModelFigures, ProductFigures
 
 use super::words::{count, money, percent};
 use crate::analytics::routes::{ProductForecast, Scope, funnel_steps};
+use crate::analytics::store::Detail;
 use crate::db;
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -105,8 +106,7 @@ impl Figures {
     /// Gathers the figures of `scope` (already checked: the caller's own catalog).
     pub async fn gather(state: &AppState, scope: &Scope) -> ApiResult<Figures> {
         let retailer = &scope.retailer;
-        let rollups = scope.rollups(state).await?;
-        let mut products = aggregate::products(&rollups);
+        let mut products = aggregate::products(&scope.rollups(state, Detail::PRODUCT).await?);
         let totals = totals(&products);
         products.sort_by_key(|p| std::cmp::Reverse((p.purchased_units, p.tryons, p.views)));
         products.truncate(TOP_PRODUCTS);
@@ -115,7 +115,7 @@ impl Figures {
             let name = product_name(state, retailer, &figures.product_id).await?;
             named_products.push(Named { name, figures });
         }
-        let mut models = aggregate::models(&rollups);
+        let mut models = aggregate::models(&scope.rollups(state, Detail::MODEL).await?);
         models.sort_by_key(|m| std::cmp::Reverse((m.tryons, m.selections)));
         models.truncate(TOP_MODELS);
         let mut named_models = Vec::with_capacity(models.len());
@@ -159,8 +159,8 @@ impl Figures {
             totals,
             products: named_products,
             models: named_models,
-            sizes: aggregate::sizes(&rollups),
-            days: aggregate::days(&rollups),
+            sizes: aggregate::sizes(&scope.rollups(state, Detail::SIZE).await?),
+            days: aggregate::days(&scope.rollups(state, Detail::DAY).await?),
             forecasts,
         })
     }

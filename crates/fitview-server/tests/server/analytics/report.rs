@@ -251,6 +251,27 @@ async fn the_dashboard_shows_the_retailer_its_figures(db: Db) {
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.starts_with("day,product_id,views"), "{}", csv.body);
 
+    // A period that cannot be shown gets the form back saying why, over the last 30 days.
+    for (asked, why) in [
+        ("from=2026-13-01", "from: expected a date YYYY-MM-DD"),
+        (
+            &*format!("from={today}&to={from}"),
+            "from must not be after to",
+        ),
+    ] {
+        let page = retailer.get(&format!("/dashboard?{asked}")).await;
+        assert!(page.status.is_client_error(), "{asked}: {}", page.status);
+        assert!(
+            page.body.contains(&format!(
+                "That period cannot be shown ({why}); here are the last 30 days instead."
+            )),
+            "{asked}: {}",
+            page.body
+        );
+        assert!(page.body.contains(&format!(r#"value="{from}""#)), "{asked}");
+        assert_eq!(page.body.matches("<svg ").count(), 5 + 2, "{asked}");
+    }
+
     // A shopper has no dashboard; a visitor signs in first; another retailer sees none of it.
     let mut shopper = Shopper::new(&server.base);
     shopper.sign_up("mia").await;
