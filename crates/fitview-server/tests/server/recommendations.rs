@@ -24,6 +24,7 @@ on_both_databases!(
     acceptance_counts_sizes_followed_and_their_returns,
     the_storefront_shows_your_size_and_suggestions,
     suggestions_prefer_the_size_the_shopper_kept,
+    the_refresh_is_counted_in_the_metrics,
 );
 
 /// A shirt chart: S fits a chest of 84-90 cm, M 90-96, L 96-102. Sizes are ordered by their
@@ -802,4 +803,115 @@ async fn suggestions_prefer_the_size_the_shopper_kept(db: Db) {
         )
         .await;
     assert_eq!(names(&similar), ["Wide polo", "Plain polo"], "{similar}");
+}
+
+/// The value of the metric named `name` (no labels) on a `/metrics` page.
+fn metric(page: &str, name: &str) -> f64 {
+    let prefix = format!("{name} ");
+    page.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        .parse()
+        .unwrap()
+}
+
+async fn the_refresh_is_counted_in_the_metrics(db: Db) {
+    let server = common::start(db, |_| {}).await;
+    let before = server.metrics().await;
+    assert_eq!(
+        metric(&before, "fitview_recommend_refresh_failures_total"),
+        0.0
+    );
+    assert_eq!(
+        metric(&before, "fitview_recommend_oldest_model_age_seconds"),
+        0.0,
+        "no model yet"
+    );
+    let started = fitview_server::db::now() as f64;
+
+    let (retailer, retailer_id, _) = server.register("retailer").await;
+    product(&server, &retailer, "Oxford shirt", Some(SHIRT_CHART), 5).await;
+    refresh(&server).await;
+    let after = server.metrics().await;
+    let refreshes = metric(&after, "fitview_recommend_refreshes_total");
+    assert!(
+        refreshes >= metric(&before, "fitview_recommend_refreshes_total") + 1.0,
+        "{after}"
+    );
+    assert!(metric(&after, "fitview_recommend_last_refresh_seconds") > 0.0);
+    assert!(
+        metric(
+            &after,
+            "fitview_recommend_last_refresh_success_timestamp_seconds"
+        ) >= started
+    );
+    assert!(metric(&after, "fitview_recommend_oldest_model_age_seconds") >= 0.0);
+    assert_eq!(
+        metric(&after, "fitview_recommend_refresh_failures_total"),
+        0.0
+    );
+
+    // A rebuild that cannot read its rows is a failure; the model built before keeps answering.
+    sqlx::query("DROP TABLE order_lines")
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    server.state.recommendations.refresh_all().await;
+    let failed = server.metrics().await;
+    assert!(
+        metric(&failed, "fitview_recommend_refresh_failures_total") >= 1.0,
+        "{failed}"
+    );
+    assert!(server.state.recommendations.model(&retailer_id).is_some());
+}
+
+/// `--recommend-refresh-secs` and `FITVIEW_RECOMMEND_REFRESH_SECS` outside 10..=86400 stop the
+/// server before it starts, saying why.
+#[test]
+fn a_refresh_interval_out_of_bounds_is_refused_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    // Runs the server with `args` and `env`; its exit code and stderr (a server that starts
+    // is stopped after a bounded wait and reported as such).
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fitview-server"));
+        command
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path())
+            .args(args)
+            .env_remove("FITVIEW_RECOMMEND_REFRESH_SECS")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        if let Some(value) = env {
+            command.env("FITVIEW_RECOMMEND_REFRESH_SECS", value);
+        }
+        let mut child = command.spawn().unwrap();
+        for _ in 0..200 {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    for ((code, stderr), says) in [
+        (
+            run(&["--recommend-refresh-secs", "5"], None),
+            "5 s is outside 10..=86400 seconds",
+        ),
+        (
+            run(&[], Some("a day")),
+            "\"a day\" is not a whole number of seconds",
+        ),
+    ] {
+        assert_eq!(code, Some(2), "the server started: {stderr}");
+        assert!(stderr.contains("--recommend-refresh-secs"), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
 }
