@@ -181,6 +181,8 @@ pub struct ServerConfig {
     pub queue: crate::queue::QueueSettings,
     /// Seed the demo shop at start (see [`crate::demo`]).
     pub demo: bool,
+    /// How often every retailer's recommendation models are rebuilt.
+    pub recommend_refresh: crate::recommend::RefreshInterval,
 }
 
 impl ServerConfig {
@@ -200,6 +202,7 @@ impl ServerConfig {
             tls: None,
             queue: crate::queue::QueueSettings::default(),
             demo: false,
+            recommend_refresh: crate::recommend::RefreshInterval::default(),
         }
     }
 
@@ -298,6 +301,10 @@ pub struct ServeArgs {
     /// Buffered analytics events that start a flush at once (default 100).
     #[arg(long, env = "FITVIEW_ANALYTICS_FLUSH_EVENTS", value_name = "N")]
     pub analytics_flush_events: Option<usize>,
+    /// Seconds between rebuilds of every retailer's recommendation models, 10 to 86400
+    /// (default 300; a changed catalogue is rebuilt sooner).
+    #[arg(long, env = "FITVIEW_RECOMMEND_REFRESH_SECS", value_name = "SECS")]
+    pub recommend_refresh_secs: Option<crate::recommend::RefreshInterval>,
     /// Seconds a worker's claim on a job lasts without a heartbeat: a dead server's jobs are
     /// taken over by another after at most this long.
     #[arg(long, env = "FITVIEW_JOB_LEASE_SECS", value_name = "SECS")]
@@ -355,6 +362,9 @@ impl ServeArgs {
         }
         if let Some(secs) = self.analytics_flush_secs {
             config.analytics.flush_interval = Duration::from_secs(secs.max(1));
+        }
+        if let Some(interval) = self.recommend_refresh_secs {
+            config.recommend_refresh = interval;
         }
         if let Some(n) = self.analytics_flush_events {
             config.analytics.flush_events = n.max(1);

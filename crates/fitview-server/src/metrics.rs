@@ -48,6 +48,8 @@ pub struct Metrics {
     pub rate_limit_fallbacks: Arc<AtomicU64>,
     /// The analytics buffer's counters.
     pub analytics: Arc<crate::analytics::Counters>,
+    /// The recommendation models' rebuilds.
+    pub recommendations: Arc<crate::recommend::RefreshMetrics>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -200,6 +202,7 @@ impl Metrics {
             );
         }
         self.analytics.render(&mut out);
+        self.recommendations.render(&mut out, crate::db::now());
         out
     }
 }

@@ -158,6 +158,11 @@ impl AppState {
             metrics.analytics.clone(),
         );
         let queue = open_queue(&config, &db).await?;
+        let recommendations = Recommendations::new(
+            db.clone(),
+            config.recommend_refresh,
+            metrics.recommendations.clone(),
+        );
         let state = AppState {
             inner: Arc::new(Inner {
                 jwt: JwtKeys::new(&secret, &config.tokens),
@@ -176,7 +181,7 @@ impl AppState {
                 direct_work: DirectSlots::new(config.limits.workers),
                 cache: ResultCache::default(),
                 analytics,
-                recommendations: Recommendations::new(db.clone()),
+                recommendations,
                 files,
                 db,
                 engine,

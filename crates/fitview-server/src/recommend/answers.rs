@@ -112,7 +112,7 @@ pub async fn suggestions_for(
     let mut candidates = match near {
         Some(product) => match state.recommendations.model(&product.retailer_id) {
             Some(model) => match model.number(&product.id) {
-                Some(number) => model.similar_to(number, ask),
+                Some(number) => model.similar_to(number, user_id, ask),
                 None => model.for_shopper(user_id, now, ask),
             },
             None => Vec::new(),

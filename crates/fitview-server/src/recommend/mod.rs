@@ -6,6 +6,7 @@
 //! |---|---|
 //! | the service: built models behind a lock, the refresh task | `mod.rs` |
 //! | when and how models are rebuilt | `refresh.rs` |
+//! | what `/metrics` says about the rebuilds | `refresh_metrics.rs` |
 //! | stored rows as the models' records | `records.rs` |
 //! | the retailer's ordered size labels | `scale.rs` |
 //! | one retailer's built models | `model.rs` |
@@ -24,26 +25,28 @@ pub mod measurements;
 pub mod model;
 pub mod records;
 pub mod refresh;
+pub mod refresh_metrics;
 pub mod routes;
 pub mod scale;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use sqlx::AnyPool;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 pub use model::{ShopModel, Suggested};
-pub use refresh::REFRESH_INTERVAL;
+pub use refresh::{REFRESH_SECS, RefreshInterval, RefreshIntervalError};
+pub use refresh_metrics::RefreshMetrics;
 
 /// The recommendation service: each retailer's latest built models, and the task that
 /// rebuilds them.
 #[derive(Debug)]
 pub struct Recommendations {
     db: AnyPool,
-    interval: Duration,
+    interval: RefreshInterval,
+    metrics: Arc<RefreshMetrics>,
     models: RwLock<HashMap<String, Arc<ShopModel>>>,
     stale: Mutex<HashSet<String>>,
     wake: Notify,
@@ -57,11 +60,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Recommendations {
-    /// The service over `db`, with no model until the first refresh.
-    pub fn new(db: AnyPool) -> Arc<Self> {
+    /// The service over `db`, rebuilding every `interval` and counting its rebuilds in
+    /// `metrics`, with no model until the first refresh.
+    pub fn new(db: AnyPool, interval: RefreshInterval, metrics: Arc<RefreshMetrics>) -> Arc<Self> {
         Arc::new(Self {
             db,
-            interval: REFRESH_INTERVAL,
+            interval,
+            metrics,
             models: RwLock::new(HashMap::new()),
             stale: Mutex::new(HashSet::new()),
             wake: Notify::new(),
@@ -107,5 +112,7 @@ impl Recommendations {
             Some(model) => models.insert(retailer, Arc::new(model)),
             None => models.remove(&retailer),
         };
+        self.metrics
+            .oldest(models.values().map(|m| m.built_at).min());
     }
 }

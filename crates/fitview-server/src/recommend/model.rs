@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use fitview_insights::recommend::next::{NextModel, NextParams, NextQuery, Suggestion};
-use fitview_insights::recommend::shop::{Interaction, ProductId, ShopperId};
+use fitview_insights::recommend::shop::{Interaction, ProductId, ShopperId, Size};
 use fitview_insights::recommend::size::{
     Measurements, SizeAdvice, SizeError, SizeModel, SizeParams, SizeQuery,
 };
@@ -107,7 +107,14 @@ impl ShopModel {
         })
     }
 
-    /// What `user_id` may try on next (the shop's most popular products without a history).
+    /// The size `user_id` wears in this shop, as the size model learned it from what they kept
+    /// and returned here; `None` without such purchases.
+    pub fn usual_size(&self, user_id: &str) -> Option<Size> {
+        self.size.usual_size(*self.shoppers.get(user_id)?)
+    }
+
+    /// What `user_id` may try on next (the shop's most popular products without a history),
+    /// products not in stock in their [usual size](Self::usual_size) later.
     pub fn for_shopper(&self, user_id: &str, now: i64, limit: usize) -> Vec<Suggested> {
         let history = self
             .shoppers
@@ -117,15 +124,17 @@ impl ShopModel {
         let answer = self.next.for_shopper(&NextQuery {
             history,
             now,
-            size: None,
+            size: self.usual_size(user_id),
             limit,
         });
         self.words(answer)
     }
 
-    /// Products like `product` ("you may also like").
-    pub fn similar_to(&self, product: ProductId, limit: usize) -> Vec<Suggested> {
-        self.words(self.next.similar_to(product, None, limit))
+    /// Products like `product` ("you may also like"), those not in stock in `user_id`'s
+    /// [usual size](Self::usual_size) later.
+    pub fn similar_to(&self, product: ProductId, user_id: &str, limit: usize) -> Vec<Suggested> {
+        let size = self.usual_size(user_id);
+        self.words(self.next.similar_to(product, size, limit))
     }
 
     /// The model's number of a stored product id, changed since or not.
@@ -150,5 +159,52 @@ impl ShopModel {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recommend::records::tests::{event, product};
+
+    #[test]
+    fn a_shopper_who_kept_m_sees_products_stocked_in_m_first() {
+        // "plain" and "m-less" are tried on with "kept" as often as each other; "m-less" (no M)
+        // once more, so it would come first without the size.
+        let products = [
+            product("kept", r#"["S", "M", "L"]"#, 3),
+            product("plain", r#"["S", "M", "L"]"#, 3),
+            product("m-less", r#"["S", "L"]"#, 3),
+        ];
+        let mut events: Vec<_> = (0..3)
+            .map(|_| event("purchased", "kept", Some("M"), "me", None))
+            .collect();
+        for i in 0..6 {
+            let crowd = format!("crowd-{i}");
+            for p in ["kept", "plain", "m-less"] {
+                events.push(event("tryon_completed", p, None, &crowd, None));
+            }
+        }
+        events.push(event("tryon_completed", "m-less", None, "crowd-9", None));
+        let records = ShopRecords::from_rows(&products, &events, &[]).unwrap();
+        let model = ShopModel::build(records, 86_400 * 4);
+        let m = model.size.scale().size_of("M");
+        assert_eq!(model.usual_size("me"), m);
+        assert_eq!(model.usual_size("crowd-0"), None, "no purchases");
+
+        let order = |answer: Vec<Suggested>| -> Vec<String> {
+            answer.into_iter().map(|s| s.product_id).collect()
+        };
+        assert_eq!(
+            order(model.for_shopper("me", 86_400 * 4, 5)),
+            ["plain", "m-less"]
+        );
+        let kept = model.number("kept").unwrap();
+        assert_eq!(order(model.similar_to(kept, "me", 5)), ["plain", "m-less"]);
+        // Without a size, the more popular first.
+        assert_eq!(
+            order(model.similar_to(kept, "crowd-0", 5)),
+            ["m-less", "plain"]
+        );
     }
 }

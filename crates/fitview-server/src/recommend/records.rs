@@ -301,10 +301,11 @@ impl ShopRecords {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn product(id: &str, sizes: &str, stock: i64) -> ProductRow {
+    /// A product row of retailer `r` with a two-size chart.
+    pub(crate) fn product(id: &str, sizes: &str, stock: i64) -> ProductRow {
         ProductRow {
             id: id.to_owned(),
             retailer_id: "r".to_owned(),
@@ -329,7 +330,8 @@ mod tests {
         }
     }
 
-    fn event(
+    /// An event row of day 3.
+    pub(crate) fn event(
         kind: &str,
         product: &str,
         size: Option<&str>,

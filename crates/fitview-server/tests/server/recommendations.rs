@@ -23,6 +23,8 @@ on_both_databases!(
     measurements_are_exported_and_deleted_with_the_account,
     acceptance_counts_sizes_followed_and_their_returns,
     the_storefront_shows_your_size_and_suggestions,
+    suggestions_prefer_the_size_the_shopper_kept,
+    the_refresh_is_counted_in_the_metrics,
 );
 
 /// A shirt chart: S fits a chest of 84-90 cm, M 90-96, L 96-102. Sizes are ordered by their
@@ -78,8 +80,23 @@ async fn product(
     body["id"].as_str().unwrap().to_owned()
 }
 
+/// Adds a product in these sizes (no chart); returns its id.
+async fn product_in(server: &TestServer, token: &str, name: &str, sizes: &[&str]) -> String {
+    let (status, body) = server
+        .post(
+            "/api/v1/products",
+            Some(token),
+            json!({"name": name, "description": "Cotton, blue", "category": "shirts",
+                   "garment_category": "top", "sizes": sizes, "colour": "Blue",
+                   "price_cents": 2999, "currency": "EUR", "stock": 5}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_owned()
+}
+
 /// An event of another buyer, straight into the analytics buffer.
-fn crowd(
+pub(crate) fn crowd(
     server: &TestServer,
     kind: &str,
     user: &str,
@@ -95,7 +112,7 @@ fn crowd(
 }
 
 /// Stores the buffered events and rebuilds every model, as the background refresh does.
-async fn refresh(server: &TestServer) {
+pub(crate) async fn refresh(server: &TestServer) {
     server.state.analytics.flush().await.unwrap();
     server.state.recommendations.refresh_all().await;
 }
@@ -720,4 +737,181 @@ async fn the_storefront_shows_your_size_and_suggestions(db: Db) {
         "{slot}"
     );
     assert!(slot.contains("Similar in style to Striped shirt"), "{slot}");
+}
+
+async fn suggestions_prefer_the_size_the_shopper_kept(db: Db) {
+    let server = common::start(db, |_| {}).await;
+    let (retailer, _, _) = server.register("retailer").await;
+    let kept = product_in(&server, &retailer, "Rugby shirt", &["S", "M", "L"]).await;
+    let in_m = product_in(&server, &retailer, "Plain polo", &["S", "M", "L"]).await;
+    let no_m = product_in(&server, &retailer, "Wide polo", &["S", "L"]).await;
+    let (shopper, shopper_id, _) = server.register("customer").await;
+    // The shopper kept M three times (the shop reports it).
+    let purchases: Vec<Value> = (0..3)
+        .map(|_| {
+            json!({"id": id(), "type": "purchased", "product_id": kept, "size": "M",
+                   "user_id": shopper_id, "value_cents": 2999, "currency": "EUR"})
+        })
+        .collect();
+    send_ok(&server, &retailer, purchases).await;
+    // The crowd tries both polos on with the rugby shirt equally often, and the wide one once
+    // more on its own: the two are equal but for the wide one's popularity, which would put it
+    // first.
+    for i in 0..6 {
+        let other = format!("crowd-{i}");
+        for p in [&kept, &in_m, &no_m] {
+            crowd(&server, "tryon_completed", &other, p, None, None);
+        }
+    }
+    crowd(&server, "tryon_completed", "crowd-alone", &no_m, None, None);
+    refresh(&server).await;
+
+    let (status, advice) = server
+        .get(
+            &format!("/api/v1/products/{in_m}/size-recommendation"),
+            &shopper,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{advice}");
+    assert_eq!(advice["size"], "M", "{advice}");
+
+    // For the shopper, the polo stocked in M first; the one without M after it.
+    let (status, for_you) = server.get("/api/v1/recommendations", &shopper).await;
+    assert_eq!(status, StatusCode::OK, "{for_you}");
+    assert_eq!(names(&for_you), ["Plain polo", "Wide polo"], "{for_you}");
+    assert_eq!(
+        for_you["products"][0]["reason"],
+        "Because you bought Rugby shirt"
+    );
+    let score = |answer: &Value, i: usize| answer["products"][i]["score"].as_f64().unwrap();
+    assert!(score(&for_you, 0) > score(&for_you, 1), "{for_you}");
+    let (status, similar) = server
+        .get(
+            &format!("/api/v1/recommendations?product_id={kept}"),
+            &shopper,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{similar}");
+    assert_eq!(names(&similar), ["Plain polo", "Wide polo"], "{similar}");
+
+    // A shopper of no known size sees the more popular wide polo first, like the rugby shirt.
+    let (newcomer, _, _) = server.register("customer").await;
+    let (_, similar) = server
+        .get(
+            &format!("/api/v1/recommendations?product_id={kept}"),
+            &newcomer,
+        )
+        .await;
+    assert_eq!(names(&similar), ["Wide polo", "Plain polo"], "{similar}");
+}
+
+/// The value of the metric named `name` (no labels) on a `/metrics` page.
+fn metric(page: &str, name: &str) -> f64 {
+    let prefix = format!("{name} ");
+    page.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {name} in {page}"))
+        .parse()
+        .unwrap()
+}
+
+async fn the_refresh_is_counted_in_the_metrics(db: Db) {
+    let server = common::start(db, |_| {}).await;
+    let before = server.metrics().await;
+    assert_eq!(
+        metric(&before, "fitview_recommend_refresh_failures_total"),
+        0.0
+    );
+    assert_eq!(
+        metric(&before, "fitview_recommend_oldest_model_age_seconds"),
+        0.0,
+        "no model yet"
+    );
+    let started = fitview_server::db::now() as f64;
+
+    let (retailer, retailer_id, _) = server.register("retailer").await;
+    product(&server, &retailer, "Oxford shirt", Some(SHIRT_CHART), 5).await;
+    refresh(&server).await;
+    let after = server.metrics().await;
+    let refreshes = metric(&after, "fitview_recommend_refreshes_total");
+    assert!(
+        refreshes >= metric(&before, "fitview_recommend_refreshes_total") + 1.0,
+        "{after}"
+    );
+    assert!(metric(&after, "fitview_recommend_last_refresh_seconds") > 0.0);
+    assert!(
+        metric(
+            &after,
+            "fitview_recommend_last_refresh_success_timestamp_seconds"
+        ) >= started
+    );
+    assert!(metric(&after, "fitview_recommend_oldest_model_age_seconds") >= 0.0);
+    assert_eq!(
+        metric(&after, "fitview_recommend_refresh_failures_total"),
+        0.0
+    );
+
+    // A rebuild that cannot read its rows is a failure; the model built before keeps answering.
+    sqlx::query("DROP TABLE order_lines")
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+    server.state.recommendations.refresh_all().await;
+    let failed = server.metrics().await;
+    assert!(
+        metric(&failed, "fitview_recommend_refresh_failures_total") >= 1.0,
+        "{failed}"
+    );
+    assert!(server.state.recommendations.model(&retailer_id).is_some());
+}
+
+/// `--recommend-refresh-secs` and `FITVIEW_RECOMMEND_REFRESH_SECS` outside 10..=86400 stop the
+/// server before it starts, saying why.
+#[test]
+fn a_refresh_interval_out_of_bounds_is_refused_at_start() {
+    let data = tempfile::tempdir().unwrap();
+    // Runs the server with `args` and `env`; its exit code and stderr (a server that starts
+    // is stopped after a bounded wait and reported as such).
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fitview-server"));
+        command
+            .args(["--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path())
+            .args(args)
+            .env_remove("FITVIEW_RECOMMEND_REFRESH_SECS")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        if let Some(value) = env {
+            command.env("FITVIEW_RECOMMEND_REFRESH_SECS", value);
+        }
+        let mut child = command.spawn().unwrap();
+        for _ in 0..200 {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    for ((code, stderr), says) in [
+        (
+            run(&["--recommend-refresh-secs", "5"], None),
+            "5 s is outside 10..=86400 seconds",
+        ),
+        (
+            run(&[], Some("a day")),
+            "\"a day\" is not a whole number of seconds",
+        ),
+    ] {
+        assert_eq!(code, Some(2), "the server started: {stderr}");
+        assert!(stderr.contains("--recommend-refresh-secs"), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
 }

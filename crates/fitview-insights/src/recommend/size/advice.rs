@@ -245,6 +245,17 @@ impl SizeModel {
         &self.scale
     }
 
+    /// The size `shopper` wears in this shop: their latent true size (layer 3, learned from what
+    /// they kept and returned) rounded to the nearest size on the scale. `None` when the shopper
+    /// layer is off or they bought nothing with fit evidence. It is what "what next" prefers in
+    /// stock ([`crate::recommend::next::NextQuery::size`]).
+    pub fn usual_size(&self, shopper: ShopperId) -> Option<Size> {
+        if !self.layers.shopper {
+            return None;
+        }
+        self.scale.nearest(self.latent.shopper(shopper)?.size)
+    }
+
     /// The article layer's verdict on `product`.
     pub fn article(&self, product: ProductId) -> Option<&ArticleFit> {
         self.products.get(&product).map(|p| &p.article)
@@ -517,6 +528,46 @@ mod tests {
         // More history, more confidence than one purchase gives.
         let one = SizeModel::build(scale(), &products, &purchases[..1], &SizeParams::default());
         assert!(advice.confidence > ask(&one, Some(7), None, 4).confidence);
+    }
+
+    #[test]
+    fn the_usual_size_is_what_the_shopper_kept_or_one_up_from_too_small() {
+        let products: Vec<_> = (1..=4).map(shirt).collect();
+        let mut purchases: Vec<_> = (1..=3)
+            .map(|p| Purchase {
+                shopper: ShopperId(7),
+                product: ProductId(p),
+                size: Size(2),
+                outcome: Outcome::Kept,
+            })
+            .collect();
+        purchases.push(Purchase {
+            shopper: ShopperId(8),
+            product: ProductId(1),
+            size: Size(1),
+            outcome: Outcome::Returned(ReturnReason::TooSmall),
+        });
+        purchases.push(Purchase {
+            shopper: ShopperId(9),
+            product: ProductId(1),
+            size: Size(1),
+            outcome: Outcome::Returned(ReturnReason::Other),
+        });
+        let model = SizeModel::build(scale(), &products, &purchases, &SizeParams::default());
+        assert_eq!(model.usual_size(ShopperId(7)), Some(Size(2)), "kept M");
+        assert_eq!(
+            model.usual_size(ShopperId(8)),
+            Some(Size(2)),
+            "S was too small"
+        );
+        assert_eq!(model.usual_size(ShopperId(9)), None, "no fit evidence");
+        assert_eq!(model.usual_size(ShopperId(10)), None, "no purchases");
+        let chart_only = SizeParams {
+            layers: Layers::CHART_ONLY,
+            ..SizeParams::default()
+        };
+        let model = SizeModel::build(scale(), &products, &purchases, &chart_only);
+        assert_eq!(model.usual_size(ShopperId(7)), None, "shopper layer off");
     }
 
     #[test]

@@ -50,6 +50,21 @@ impl SizeScale {
         u8::try_from(index).ok().map(Size)
     }
 
+    /// The size nearest to `position` on the scale (a latent size such as 2.3 is the third
+    /// label), clamped to its ends; `None` for a position that is not a number.
+    pub fn nearest(&self, position: f64) -> Option<Size> {
+        if !position.is_finite() {
+            return None;
+        }
+        let last = self
+            .labels
+            .len()
+            .saturating_sub(1)
+            .min(usize::from(u8::MAX));
+        let index = position.round().clamp(0.0, last as f64) as u8;
+        Some(Size(index))
+    }
+
     /// The label of `size` (empty for a size past the end of the scale).
     pub fn label(&self, size: Size) -> &str {
         self.labels
@@ -73,5 +88,15 @@ mod tests {
             Err(ScaleError::Duplicate("S".into()))
         );
         assert_eq!(SizeScale::new(Vec::<String>::new()), Err(ScaleError::Empty));
+    }
+
+    #[test]
+    fn nearest_size_rounds_and_stays_on_the_scale() {
+        let scale = SizeScale::new(["S", "M", "L"]).unwrap();
+        assert_eq!(scale.nearest(1.2), Some(Size(1)));
+        assert_eq!(scale.nearest(1.6), Some(Size(2)));
+        assert_eq!(scale.nearest(-0.8), Some(Size(0)));
+        assert_eq!(scale.nearest(7.0), Some(Size(2)));
+        assert_eq!(scale.nearest(f64::NAN), None);
     }
 }

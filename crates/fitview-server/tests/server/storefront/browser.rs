@@ -1,7 +1,10 @@
 //! A shopper's journey in a real headless Chromium on a 375 px screen, driven over WebDriver
 //! (Debian's `chromium-driver`): sign up, search, pick a model, try on (the mock provider takes
 //! its time), see and zoom the image, compare before/after, add to the cart, and find the
-//! try-on in the cart; no page scrolls sideways. Skipped, with a message, without Chromium.
+//! try-on in the cart; no page scrolls sideways. On the way the recommendation slots show: "For
+//! you" on the home page, "Your size" with its fit note on the product page once the shopper's
+//! measurements are saved, "You may also like" under the result. Skipped, with a message,
+//! without Chromium.
 //!
 //! With `FITVIEW_SCREENSHOTS=<dir>` the journey also saves the home, product, result and cart
 //! pages at 375, 768 and 1280 px there (docs/storefront/ holds the committed ones).
@@ -15,6 +18,11 @@ use serde_json::{Value, json};
 
 use super::shopper::Shopper;
 use crate::common::{self, Db};
+use crate::recommendations::crowd;
+
+/// The striped shirt's size chart (sent as text: sizes go smallest first).
+const STRIPED_CHART: &str =
+    r#"{"unit": "cm", "sizes": {"S": {"chest": [84, 90]}, "M": {"chest": [90, 96]}}}"#;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -319,6 +327,32 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    // The striped shirt gets a size chart, and forty buyers of M, thirty of whom sent it back
+    // as too small: it runs small, which the product page says.
+    let striped = format!(
+        r#"{{"name": "Striped shirt", "description": "Cotton, blue stripes", "category": "shirts",
+            "garment_category": "top", "sizes": ["S", "M"], "colour": "Blue", "price_cents": 2999,
+            "currency": "EUR", "stock": 12, "size_chart": {STRIPED_CHART}}}"#
+    );
+    let answer = server
+        .client
+        .put(format!("{}/api/v1/products/{product_id}", server.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(striped)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+    for i in 0..40 {
+        let buyer = format!("crowd-{i}");
+        crowd(&server, "purchased", &buyer, &product_id, Some("M"), None);
+        if i < 30 {
+            let reason = Some("too_small");
+            crowd(&server, "returned", &buyer, &product_id, Some("M"), reason);
+        }
+    }
+    crate::recommendations::refresh(&server).await;
     let base = server.base.clone();
 
     let driver = Driver::start(&chromedriver).await;
@@ -329,7 +363,8 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
     assert_eq!(phone.run("return window.innerWidth").await, json!(375));
     phone.assert_fits().await;
     phone.type_into("#name", "Mia").await;
-    phone.type_into("#email", &common::email("mia")).await;
+    let email = common::email("mia");
+    phone.type_into("#email", &email).await;
     phone.type_into("#password", "a good password").await;
     phone.click("#signup-form button[type=submit]").await;
     phone.find(".who").await;
@@ -347,7 +382,27 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
         phone.run("return window.hacked === undefined").await,
         json!(true)
     );
+    // "For you" on the home page of a signed-in shopper: without a history, what sells.
+    assert_eq!(phone.text("#for-you h1").await, "For you");
+    let for_you = phone.text("#for-you").await;
+    assert!(
+        for_you.contains("Striped shirt") && for_you.contains("Popular in the shop"),
+        "{for_you}"
+    );
     phone.screenshot(screenshots.as_ref(), "home-375").await;
+
+    // The shopper's chest: an S on the chart, an M in a shirt that runs small.
+    let (status, login) = server.login(&email, "a good password").await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{login}");
+    let (status, saved) = server
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/me/measurements",
+            login["access_token"].as_str(),
+            Some(json!({"chest": 87})),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{saved}");
 
     // Search, open the product.
     phone.type_into("#q", "striped shirt\n").await;
@@ -358,6 +413,12 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
         .await;
     assert_eq!(phone.text("#product-name").await, "Striped shirt");
     phone.assert_fits().await;
+    assert_eq!(phone.text("#your-size p").await, "Your size: M");
+    let note = phone.text("#your-size .fit-note").await;
+    assert!(
+        note.starts_with("Runs small: 30 of 40 buyers returned it as too small"),
+        "{note}"
+    );
 
     // Pick a model; the product page remembers it.
     phone.click("#pick-model").await;
@@ -385,6 +446,16 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
     );
     phone.assert_fits().await;
     let result_path = phone.path().await;
+    // "You may also like" under the result: the other shirt, its typed name shown as text.
+    assert_eq!(phone.text("#also-like h2").await, "You may also like");
+    let cards = phone
+        .run("return [...document.querySelectorAll('#also-like .card .name')].map(n => n.textContent)")
+        .await;
+    assert_eq!(
+        cards,
+        json!(["<script>window.hacked = 1</script> Tee"]),
+        "{cards}"
+    );
 
     // Zoom with the keyboard, then compare before/after with the slider.
     phone.click("#zoom").await;
