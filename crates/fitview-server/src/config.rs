@@ -66,6 +66,8 @@ pub struct RateLimits {
     pub tryon_per_minute: u32,
     /// Registrations per minute per client IP.
     pub register_per_minute: u32,
+    /// Try-on feedback posts per minute per user (answered or refused alike).
+    pub feedback_per_minute: u32,
 }
 
 impl Default for RateLimits {
@@ -75,6 +77,7 @@ impl Default for RateLimits {
             login_per_ip_per_minute: 30,
             tryon_per_minute: 10,
             register_per_minute: 10,
+            feedback_per_minute: 20,
         }
     }
 }
@@ -267,6 +270,9 @@ pub struct ServeArgs {
     /// Try-on requests per minute per user.
     #[arg(long, env = "FITVIEW_TRYON_PER_MINUTE")]
     pub tryon_per_minute: Option<u32>,
+    /// Try-on feedback posts per minute per user.
+    #[arg(long, env = "FITVIEW_FEEDBACK_PER_MINUTE")]
+    pub feedback_per_minute: Option<u32>,
     /// Login attempts per minute per account.
     #[arg(long, env = "FITVIEW_LOGIN_PER_MINUTE")]
     pub login_per_minute: Option<u32>,
@@ -344,6 +350,9 @@ impl ServeArgs {
         }
         if let Some(n) = self.tryon_per_minute {
             config.rate_limits.tryon_per_minute = n;
+        }
+        if let Some(n) = self.feedback_per_minute {
+            config.rate_limits.feedback_per_minute = n;
         }
         if let Some(secs) = self.job_lease_secs {
             config.queue.lease = Duration::from_secs(secs.max(1));

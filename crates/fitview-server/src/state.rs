@@ -87,6 +87,8 @@ pub struct Inner {
     pub register_limiter: Limiter,
     /// Try-ons per user.
     pub tryon_limiter: Limiter,
+    /// Try-on feedback posts per user.
+    pub feedback_limiter: Limiter,
     /// Metrics.
     pub metrics: Metrics,
     /// The try-on queue.
@@ -175,6 +177,7 @@ impl AppState {
                 ),
                 register_limiter: limiters.register,
                 tryon_limiter: limiters.tryon,
+                feedback_limiter: limiters.feedback,
                 metrics,
                 results: ResultImages::new(store),
                 jobs: JobQueue::new(queue, config.limits.queue_capacity),
@@ -252,12 +255,13 @@ fn ephemeral_engine(engine: &Engine) -> Result<Engine, StartError> {
         .build()?)
 }
 
-/// The four limits, in Redis when the configuration names one, else in memory.
+/// The limits, in Redis when the configuration names one, else in memory.
 struct Limiters {
     login: Limiter,
     login_ip: Limiter,
     register: Limiter,
     tryon: Limiter,
+    feedback: Limiter,
 }
 
 impl Limiters {
@@ -268,8 +272,9 @@ impl Limiters {
             ("login-ip", limits.login_per_ip_per_minute),
             ("register", limits.register_per_minute),
             ("tryon", limits.tryon_per_minute),
+            ("feedback", limits.feedback_per_minute),
         ];
-        let [login, login_ip, register, tryon] = match config.redis_url() {
+        let [login, login_ip, register, tryon, feedback] = match config.redis_url() {
             Some(url) => {
                 let redis = RedisLimits::new(
                     url,
@@ -286,6 +291,7 @@ impl Limiters {
             login_ip,
             register,
             tryon,
+            feedback,
         })
     }
 }

@@ -16,6 +16,8 @@ use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use fitview_insights::{EventKind, FunnelStart, FunnelTouch, funnel_starts};
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use crate::db::multi_row::MultiRow;
+
 /// The longest conversion window a funnel may ask for, in days.
 pub const HORIZON_DAYS: u32 = 90;
 
@@ -102,8 +104,12 @@ struct Stored {
 }
 
 /// Recomputes the rows `changes` can have changed, on `conn` (the flush's transaction, which
-/// already holds the new events).
-pub async fn refresh(conn: &mut AnyConnection, changes: Changes) -> Result<(), sqlx::Error> {
+/// already holds the new events), writing them as `rows` (7 columns).
+pub async fn refresh(
+    conn: &mut AnyConnection,
+    rows: MultiRow,
+    changes: Changes,
+) -> Result<(), sqlx::Error> {
     let mut by_retailer: BTreeMap<String, Vec<(String, Changed)>> = BTreeMap::new();
     for ((retailer, shopper), changed) in changes.0 {
         by_retailer
@@ -114,12 +120,12 @@ pub async fn refresh(conn: &mut AnyConnection, changes: Changes) -> Result<(), s
     for (retailer, shoppers) in by_retailer {
         for chunk in shoppers.chunks(SHOPPERS_PER_READ) {
             let stored = read(conn, &retailer, chunk).await?;
-            let mut rows = Vec::new();
+            let mut entries = Vec::new();
             for (shopper, changed) in chunk {
                 let events = stored.get(shopper.as_str()).map_or(&[][..], Vec::as_slice);
-                rows.extend(rows_of(shopper, changed, events));
+                entries.extend(rows_of(shopper, changed, events));
             }
-            upsert(conn, &retailer, &rows).await?;
+            upsert(conn, rows, &retailer, &entries).await?;
         }
     }
     Ok(())
@@ -221,17 +227,18 @@ fn millis(after: Option<Duration>) -> Option<i64> {
 /// new events only add starts and shorten the way to a step.
 async fn upsert(
     conn: &mut AnyConnection,
+    shape: MultiRow,
     retailer: &str,
     rows: &[Entry<'_>],
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(super::store::rows_per_statement(7)) {
+    for chunk in rows.chunks(shape.rows_per_statement()) {
         let sql = format!(
             "INSERT INTO analytics_funnel_starts (retailer_id, product_id, day, shopper, \
              reached_2_ms, reached_3_ms, reached_4_ms) VALUES {} \
              ON CONFLICT (retailer_id, product_id, day, shopper) DO UPDATE SET \
              reached_2_ms = excluded.reached_2_ms, reached_3_ms = excluded.reached_3_ms, \
              reached_4_ms = excluded.reached_4_ms",
-            super::store::placeholders(chunk.len(), 7)
+            shape.placeholders(chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for row in chunk {
@@ -332,7 +339,7 @@ pub async fn rebuild_if_pending(db: &AnyPool) -> Result<usize, sqlx::Error> {
     }
     let shoppers = changes.0.len();
     let mut tx = db.begin().await?;
-    refresh(&mut *tx, changes).await?;
+    refresh(&mut tx, MultiRow::new(db, 7), changes).await?;
     sqlx::query("DELETE FROM analytics_funnel_rebuild")
         .execute(&mut *tx)
         .await?;

@@ -11,6 +11,7 @@ use sqlx::{AnyPool, Row};
 
 use super::buffer::Pending;
 use super::funnel_table::{self, Changes, shopper_key};
+use crate::db::multi_row::MultiRow;
 
 fn shopper_of(event: &Event) -> &str {
     shopper_key(
@@ -20,16 +21,8 @@ fn shopper_of(event: &Event) -> &str {
     )
 }
 
-/// Placeholders per statement. SQLite finds each numbered placeholder's name by walking the
-/// list of all of them (`sqlite3_bind_parameter_name`, called once per argument by sqlx), so
-/// binding costs grow with the square of their number: profiled, 1,600 per statement spent a
-/// third of a flush there, 320 a tenth. A hundred or two keep that small and the statements few.
-const PLACEHOLDERS_PER_STATEMENT: usize = 160;
-
-/// Rows of `columns` values per multi-row statement.
-pub fn rows_per_statement(columns: usize) -> usize {
-    (PLACEHOLDERS_PER_STATEMENT / columns).max(1)
-}
+/// Products per lookup (`WHERE id IN (…)`).
+const PRODUCTS_PER_LOOKUP: usize = 100;
 
 /// What a flush wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -44,19 +37,6 @@ pub struct Written {
     pub retailers: Vec<String>,
 }
 
-/// `($1, $2, …), (…)`: `rows` rows of `columns` placeholders each.
-pub fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The retailers of these products (those that exist).
 pub async fn retailers_of(
     db: &AnyPool,
@@ -64,7 +44,7 @@ pub async fn retailers_of(
 ) -> Result<HashMap<String, String>, sqlx::Error> {
     let mut found = HashMap::new();
     let products: Vec<&str> = products.iter().copied().collect();
-    for chunk in products.chunks(rows_per_statement(1)) {
+    for chunk in products.chunks(PRODUCTS_PER_LOOKUP) {
         let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, retailer_id FROM products WHERE id IN ({})",
@@ -116,13 +96,14 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
     let received = Utc::now().timestamp_millis();
     let mut tx = db.begin().await?;
     let mut inserted: HashSet<String> = HashSet::new();
-    for chunk in events.chunks(rows_per_statement(16)) {
+    let event_rows = MultiRow::new(db, 16);
+    for chunk in events.chunks(event_rows.rows_per_statement()) {
         let sql = format!(
             "INSERT INTO analytics_events (id, retailer_id, kind, occurred_at, received_at, \
              product_id, model_id, size, quantity, value_cents, currency, session_id, user_id, \
              reason, provider_cost_micros, shopper) VALUES {} ON CONFLICT (id) DO NOTHING \
              RETURNING id",
-            placeholders(chunk.len(), 16)
+            event_rows.placeholders(chunk.len())
         );
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for (retailer, e) in chunk {
@@ -170,7 +151,8 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
                 .map(move |row| (*retailer, row))
         })
         .collect();
-    for chunk in rows.chunks(rows_per_statement(11)) {
+    let rollup_rows = MultiRow::new(db, 11);
+    for chunk in rows.chunks(rollup_rows.rows_per_statement()) {
         let sql = format!(
             "INSERT INTO analytics_rollups (retailer_id, day, product_id, model_id, size, kind, \
              reason, events, units, value_cents, cost_micros) VALUES {} \
@@ -179,7 +161,7 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
              units = analytics_rollups.units + excluded.units, \
              value_cents = analytics_rollups.value_cents + excluded.value_cents, \
              cost_micros = analytics_rollups.cost_micros + excluded.cost_micros",
-            placeholders(chunk.len(), 11)
+            rollup_rows.placeholders(chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for (retailer, row) in chunk {
@@ -199,7 +181,7 @@ pub async fn write(db: &AnyPool, batch: Vec<Pending>) -> Result<Written, sqlx::E
         }
         query.execute(&mut *tx).await?;
     }
-    funnel_table::refresh(&mut *tx, funnel_changes).await?;
+    funnel_table::refresh(&mut tx, MultiRow::new(db, 7), funnel_changes).await?;
     tx.commit().await?;
     written.retailers = by_retailer.keys().map(|r| r.to_string()).collect();
     Ok(written)

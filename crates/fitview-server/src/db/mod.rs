@@ -5,6 +5,7 @@
 
 pub mod cart;
 pub mod models;
+pub mod multi_row;
 pub mod orders;
 pub mod products;
 pub mod search;

@@ -427,6 +427,7 @@ impl From<FeedbackRow> for FeedbackView {
         (status = 404, description = "No such job of the caller", body = ErrorBody),
         (status = 409, description = "The caller already rated this try-on", body = ErrorBody),
         (status = 422, description = "Rating not in 1-5 or comment too long", body = ErrorBody),
+        (status = 429, description = "Too many feedback posts in a minute (`Retry-After` says when to try again)", body = ErrorBody),
     ))]
 pub async fn feedback(
     State(state): State<AppState>,
@@ -434,6 +435,7 @@ pub async fn feedback(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<FeedbackBody>,
 ) -> ApiResult<(StatusCode, Json<FeedbackView>)> {
+    state.feedback_limiter.check(&user.id).await?;
     if !(1..=5).contains(&body.rating) {
         return Err(ApiError::Validation(
             "`rating` must be between 1 and 5".to_owned(),

@@ -376,6 +376,62 @@ async fn try_ons_are_rate_limited_per_user(db: Db) {
     assert!(status.is_success());
 }
 
+async fn feedback_posts_are_rate_limited_per_user(db: Db) {
+    let server = start(db, |c| c.rate_limits.feedback_per_minute = 3).await;
+    let (token, model, product) = server.catalog().await;
+    let (status, job) = server
+        .post(
+            "/api/v1/tryon",
+            Some(&token),
+            json!({"model_id": model, "product_id": product, "wait_ms": 30000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{job}");
+    let path = format!("/api/v1/tryon/{}/feedback", job["job_id"].as_str().unwrap());
+    let rating = json!({"rating": 4});
+    let (status, body) = server.post(&path, Some(&token), rating.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Refused posts count too: a flood of repeats is stopped, not only answered 409.
+    for _ in 0..2 {
+        let (status, body) = server.post(&path, Some(&token), rating.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    }
+    let response = server
+        .client
+        .post(format!("{}{path}", server.base))
+        .bearer_auth(&token)
+        .json(&rating)
+        .send()
+        .await
+        .unwrap();
+    assert_rate_limited(response, 60).await;
+}
+
+async fn a_whole_number_written_as_a_float_is_an_integer(db: Db) {
+    // JSON Schema's integer is any number without a fraction: 11810.0 is valid for the
+    // document, so the server takes it; 11810.5 is refused naming the field.
+    let server = start(db, |_| {}).await;
+    let (token, _, _) = server.register("retailer").await;
+    let product = |price: f64| {
+        json!({"name": "Linen dress", "description": "Linen", "category": "dresses",
+               "garment_category": "one-piece", "sizes": ["M"], "price_cents": price,
+               "currency": "EUR", "stock": 4.0})
+    };
+    let (status, body) = server
+        .post("/api/v1/products", Some(&token), product(11810.0))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (body["price_cents"].clone(), body["stock"].clone()),
+        (json!(11810), json!(4))
+    );
+    let (status, body) = server
+        .post("/api/v1/products", Some(&token), product(11810.5))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("price_cents"), "{body}");
+}
+
 async fn uploads_that_are_not_images_get_a_typed_error(db: Db) {
     let server = start(db, |c| c.limits.max_upload_bytes = 2 * 1024 * 1024).await;
     let (token, _, product) = server.catalog().await;
@@ -558,6 +614,8 @@ crate::common::on_both_databases!(
     connections_per_ip_are_bounded,
     data_files_are_private_to_the_server,
     try_ons_are_rate_limited_per_user,
+    feedback_posts_are_rate_limited_per_user,
+    a_whole_number_written_as_a_float_is_an_integer,
     uploads_that_are_not_images_get_a_typed_error,
     a_full_queue_answers_503_with_retry_after,
     errors_share_one_shape_and_ops_endpoints_answer,
