@@ -147,20 +147,23 @@ pub fn funnel_starts<'a>(
         }
     }
     let mut starts: Vec<FunnelStart> = Vec::new();
+    let mut current: Option<FunnelStart> = None;
     for (i, &(start_at, _, _, Reverse(step))) in ordered.iter().enumerate() {
         if step != 0 {
             continue;
         }
         let day = start_at.date_naive();
-        if starts.last().is_none_or(|s| s.day != day) {
+        if current.as_ref().is_some_and(|c| c.day != day) {
+            starts.extend(current.take());
+        }
+        let entry = current.get_or_insert_with(|| {
             let mut after = vec![None; steps.len()];
             after[0] = Some(Duration::zero());
-            starts.push(FunnelStart { day, after });
-        }
-        let entry = starts.last_mut().expect("pushed above");
+            FunnelStart { day, after }
+        });
         let mut position = i;
-        for k in 1..steps.len() {
-            let found = next[k][position + 1];
+        for (best, next_of_step) in entry.after.iter_mut().zip(&next).skip(1) {
+            let found = next_of_step[position + 1];
             if found == len {
                 break;
             }
@@ -168,11 +171,11 @@ pub fn funnel_starts<'a>(
             if took > horizon {
                 break;
             }
-            let best = &mut entry.after[k];
             *best = Some(best.map_or(took, |b| b.min(took)));
             position = found;
         }
     }
+    starts.extend(current);
     starts
 }
 

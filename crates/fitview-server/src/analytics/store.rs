@@ -348,7 +348,7 @@ pub async fn rename_shopper(
             .bind(user_id.to_owned())
             .execute(&mut *tx)
             .await?;
-    funnel_table::rename_shopper(&mut *tx, user_id, pseudonym).await?;
+    funnel_table::rename_shopper(&mut tx, user_id, pseudonym).await?;
     tx.commit().await?;
     Ok(done.rows_affected())
 }
