@@ -120,10 +120,14 @@ impl Bench {
             .send()
             .await
             .ok()?;
-        let ok = response.status().is_success();
-        let _ = response.bytes().await;
-        if !ok {
-            eprintln!("{path}: failed");
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_default();
+        if !status.is_success() {
+            eprintln!(
+                "{path}: {status} after {:.0} ms: {}",
+                started.elapsed().as_secs_f64() * 1e3,
+                String::from_utf8_lossy(&body)
+            );
             return None;
         }
         Some(started.elapsed().as_secs_f64() * 1e3)
