@@ -52,9 +52,13 @@ pub struct Changes(BTreeMap<(String, String), Changed>);
 impl Changes {
     /// Notes one new event; events of other kinds are not funnel steps and change nothing.
     pub fn add(&mut self, retailer: &str, shopper: &str, kind: EventKind, at: i64, product: &str) {
-        if !STEPS.contains(&kind) {
-            return;
+        if STEPS.contains(&kind) {
+            self.touch(retailer, shopper, at, product);
         }
+    }
+
+    /// Notes that the shopper's funnel about `product` changed at `at`.
+    fn touch(&mut self, retailer: &str, shopper: &str, at: i64, product: &str) {
         let changed = self
             .0
             .entry((retailer.to_owned(), shopper.to_owned()))
@@ -334,8 +338,8 @@ pub async fn rebuild_if_pending(db: &AnyPool) -> Result<usize, sqlx::Error> {
         let (retailer, shopper, product): (String, String, String) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         let (first, last): (i64, i64) = (row.try_get(3)?, row.try_get(4)?);
-        changes.add(&retailer, &shopper, STEPS[0], first, &product);
-        changes.add(&retailer, &shopper, STEPS[0], last, &product);
+        changes.touch(&retailer, &shopper, first, &product);
+        changes.touch(&retailer, &shopper, last, &product);
     }
     let shoppers = changes.0.len();
     let mut tx = db.begin().await?;

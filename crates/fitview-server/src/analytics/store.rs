@@ -13,6 +13,7 @@ use super::buffer::Pending;
 use super::funnel_table::{self, Changes, shopper_key};
 use crate::db::multi_row::MultiRow;
 
+/// The shopper an event belongs to (see [`shopper_key`]).
 fn shopper_of(event: &Event) -> &str {
     shopper_key(
         event.user_id.as_deref(),
@@ -202,13 +203,6 @@ pub struct Detail {
 }
 
 impl Detail {
-    /// Every column: the stored rows.
-    pub const ALL: Detail = Detail {
-        day: true,
-        product: true,
-        model: true,
-        size: true,
-    };
     /// Per product.
     pub const PRODUCT: Detail = Detail {
         day: false,
