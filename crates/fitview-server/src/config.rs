@@ -186,6 +186,8 @@ pub struct ServerConfig {
     pub demo: bool,
     /// How often every retailer's recommendation models are rebuilt.
     pub recommend_refresh: crate::recommend::RefreshInterval,
+    /// Webhook deliveries: where they may go, retries, timeouts.
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl ServerConfig {
@@ -206,6 +208,7 @@ impl ServerConfig {
             queue: crate::queue::QueueSettings::default(),
             demo: false,
             recommend_refresh: crate::recommend::RefreshInterval::default(),
+            webhooks: crate::webhooks::WebhookSettings::default(),
         }
     }
 
@@ -329,6 +332,10 @@ pub struct ServeArgs {
     /// Seed a demo shop (a retailer with models and products) on first start.
     #[arg(long, env = "FITVIEW_DEMO")]
     pub demo: bool,
+    /// Let webhook endpoints be on loopback or private networks and use plain http (tests and
+    /// private deployments); without it only https on public addresses is allowed.
+    #[arg(long, env = "FITVIEW_ALLOW_PRIVATE_WEBHOOKS")]
+    pub allow_private_webhooks: bool,
 }
 
 impl ServeArgs {
@@ -342,6 +349,7 @@ impl ServeArgs {
             .filter(|s| !s.is_empty());
         config.engine = engine;
         config.demo = self.demo;
+        config.webhooks.allow_private = self.allow_private_webhooks;
         if let Some(workers) = self.workers {
             config.limits.workers = workers;
         }

@@ -272,6 +272,37 @@ async fn finish(state: &AppState, job_id: &str, ended: Ended<'_>) -> ApiResult<(
         }
     }
     state.analytics.job_finished(job_id, succeeded).await;
+    notify_ended(state, job_id).await?;
+    Ok(())
+}
+
+/// Queues the `tryon.completed` or `tryon.failed` webhook of an ended job for the retailer whose
+/// catalog it tried on. Safe to repeat: one job's event is delivered once per endpoint.
+async fn notify_ended(state: &AppState, job_id: &str) -> ApiResult<()> {
+    let Some(job) = db::tryon::get_job(&state.db, job_id, None).await? else {
+        return Ok(());
+    };
+    let event_type = match job.status.as_str() {
+        "succeeded" => "tryon.completed",
+        "failed" => "tryon.failed",
+        _ => return Ok(()),
+    };
+    let Some(product) = db::products::get(&state.db, &job.product_id, None).await? else {
+        return Ok(());
+    };
+    let data = serde_json::json!({
+        "job_id": job.id,
+        "model_id": job.model_id,
+        "product_id": job.product_id,
+        "status": job.status,
+        "error_code": job.error_code,
+    });
+    // A failure here fails the attempt: the next one finds the job ended and queues it again.
+    state
+        .webhooks
+        .emit(&product.retailer_id, event_type, &job.id, data)
+        .await
+        .map_err(queue_error)?;
     Ok(())
 }
 
@@ -308,7 +339,9 @@ async fn run(state: &AppState, job_id: &str) -> ApiResult<()> {
         return Ok(());
     };
     if record.status == "succeeded" || record.status == "failed" {
-        return Ok(());
+        // Ended by an attempt that stopped before its queue job was done: its webhook may not
+        // have been queued yet.
+        return notify_ended(state, job_id).await;
     }
     let model = db::models::get(&state.db, &record.model_id, None)
         .await?

@@ -45,6 +45,7 @@ pub mod state;
 pub mod text;
 pub mod tls;
 pub mod web;
+pub mod webhooks;
 
 pub use config::{ServeArgs, ServerConfig, TlsFiles};
 pub use error::{ApiError, ApiResult};

@@ -50,6 +50,8 @@ pub struct Metrics {
     pub analytics: Arc<crate::analytics::Counters>,
     /// The recommendation models' rebuilds.
     pub recommendations: Arc<crate::recommend::RefreshMetrics>,
+    /// Webhook deliveries.
+    pub webhooks: Arc<crate::webhooks::Counters>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -74,9 +76,14 @@ impl Metrics {
         h.sum += secs;
     }
 
-    /// Renders every metric; the try-on queue's `stats` are sampled by the caller, `queue` holds
-    /// this process's queue counters.
-    pub fn render(&self, stats: &QueueStats, queue: &QueueCounters) -> String {
+    /// Renders every metric; the try-on and webhook queues' stats are sampled by the caller,
+    /// `queue` holds this process's queue counters.
+    pub fn render(
+        &self,
+        stats: &QueueStats,
+        webhooks: &QueueStats,
+        queue: &QueueCounters,
+    ) -> String {
         let mut out = String::new();
         out.push_str(
             "# HELP fitview_http_requests_total HTTP requests by method, route and status.\n",
@@ -203,6 +210,7 @@ impl Metrics {
         }
         self.analytics.render(&mut out);
         self.recommendations.render(&mut out, crate::db::now());
+        self.webhooks.render(&mut out, webhooks);
         out
     }
 }
@@ -242,7 +250,7 @@ mod tests {
         };
         let queue = QueueCounters::default();
         queue.lease_expiries.fetch_add(1, Ordering::Relaxed);
-        let text = m.render(&stats, &queue);
+        let text = m.render(&stats, &QueueStats::default(), &queue);
         assert!(text.contains(
             "fitview_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1"
         ));

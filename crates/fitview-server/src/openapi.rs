@@ -8,6 +8,7 @@ use crate::recommend::routes as recommend;
 use crate::routes::{
     accounts, images, models, ops, privacy, products, tryon, tryon_upload, variations,
 };
+use crate::webhooks::routes as webhooks;
 
 /// The API description served at `/openapi.json`.
 #[derive(OpenApi)]
@@ -29,6 +30,8 @@ use crate::routes::{
         report::report_pdf,
         recommend::put_measurements, recommend::get_measurements, recommend::size_recommendation,
         recommend::recommendations, recommend::acceptance_route,
+        webhooks::create, webhooks::list, webhooks::get_one, webhooks::update, webhooks::delete,
+        webhooks::rotate_secret, webhooks::send_test, webhooks::deliveries,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role)),
     modifiers(&BearerAuth, &CommonErrors),
@@ -40,6 +43,7 @@ use crate::routes::{
         (name = "tryon", description = "Try-on jobs and results"),
         (name = "analytics", description = "Shopper and order events in, a retailer's figures out"),
         (name = "recommendations", description = "The size to buy and what to try on next"),
+        (name = "webhooks", description = "A retailer's webhook endpoints and their deliveries"),
         (name = "ops", description = "Health, readiness, metrics"),
     )
 )]

@@ -21,6 +21,7 @@ use crate::queue::{Clock, Dialect, Queue};
 use crate::rate_limit::{Limiter, MemoryLimiter, Rate, RedisLimits};
 use crate::recommend::Recommendations;
 use crate::results::ResultImages;
+use crate::webhooks::Webhooks;
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +102,8 @@ pub struct Inner {
     pub analytics: Arc<Analytics>,
     /// Size and what-next models, rebuilt in the background.
     pub recommendations: Arc<Recommendations>,
+    /// Retailers' webhook endpoints and the deliveries to them.
+    pub webhooks: Arc<Webhooks>,
 }
 
 impl Deref for AppState {
@@ -160,6 +163,13 @@ impl AppState {
             metrics.analytics.clone(),
         );
         let queue = open_queue(&config, &db).await?;
+        let webhooks = Webhooks::new(
+            db.clone(),
+            &queue,
+            config.webhooks.clone(),
+            metrics.webhooks.clone(),
+        )
+        .map_err(|e| StartError::Config(e.to_string()))?;
         let recommendations = Recommendations::new(
             db.clone(),
             config.recommend_refresh,
@@ -185,6 +195,7 @@ impl AppState {
                 cache: ResultCache::default(),
                 analytics,
                 recommendations,
+                webhooks: Arc::new(webhooks),
                 files,
                 db,
                 engine,
@@ -199,6 +210,7 @@ impl AppState {
             .jobs
             .start(&state, state.config.limits.workers)
             .await?;
+        state.webhooks.start().await?;
         state.analytics.start();
         state.recommendations.start();
         Ok(state)
@@ -209,6 +221,7 @@ impl AppState {
     /// try-ons' own events included).
     pub async fn shutdown(&self) {
         self.jobs.close_and_drain().await;
+        self.webhooks.close().await;
         self.analytics.close().await;
         self.recommendations.close().await;
     }

@@ -131,6 +131,11 @@ pub async fn delete(pool: &AnyPool, id: &str) -> Result<bool, sqlx::Error> {
          (SELECT id FROM orders WHERE user_id = $1 OR retailer_id = $1)",
         "DELETE FROM orders WHERE user_id = $1 OR retailer_id = $1",
         "DELETE FROM product_search WHERE product_id IN (SELECT id FROM products WHERE retailer_id = $1)",
+        "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT d.id FROM webhook_deliveries d \
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE e.retailer_id = $1)",
+        "DELETE FROM webhook_deliveries WHERE endpoint_id IN \
+         (SELECT id FROM webhook_endpoints WHERE retailer_id = $1)",
+        "DELETE FROM webhook_endpoints WHERE retailer_id = $1",
         "DELETE FROM models WHERE retailer_id = $1",
         "DELETE FROM products WHERE retailer_id = $1",
     ] {

@@ -35,8 +35,12 @@ impl Backoff {
     pub fn after(&self, attempt: u32) -> Duration {
         let ceiling = self.ceiling(attempt);
         let half = ceiling / 2;
-        let unit = (OsRng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        half + half.mul_f64(unit)
+        half + half.mul_f64(Self::unit_random())
+    }
+
+    /// A uniform random number in `[0, 1)`, for jitter.
+    pub fn unit_random() -> f64 {
+        (OsRng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 

@@ -203,6 +203,20 @@ impl Queue {
         }
     }
 
+    /// A queue on the same database, worked under the same id with the same clock and
+    /// counters, with other settings (another kind of work with its own attempts and leases).
+    pub fn sibling(&self, settings: QueueSettings) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            dialect: self.dialect,
+            worker_id: self.worker_id.clone(),
+            settings,
+            clock: self.clock.clone(),
+            wake: Notify::new(),
+            counters: self.counters.clone(),
+        }
+    }
+
     /// This worker's id.
     pub fn worker_id(&self) -> &str {
         &self.worker_id

@@ -31,6 +31,7 @@ use crate::analytics::routes as analytics;
 use crate::error::{ApiError, ApiResult};
 use crate::recommend::routes as recommend;
 use crate::state::AppState;
+use crate::webhooks::routes as webhooks;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -143,6 +144,25 @@ pub fn app(state: AppState) -> Router {
                 .get(products::image),
         )
         .route("/api/v1/categories", get(products::categories))
+        .route(
+            "/api/v1/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(webhooks::get_one)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        )
+        .route(
+            "/api/v1/webhooks/{id}/rotate-secret",
+            post(webhooks::rotate_secret),
+        )
+        .route("/api/v1/webhooks/{id}/test", post(webhooks::send_test))
+        .route(
+            "/api/v1/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
         .route("/api/v1/tryon/history", get(tryon::history))
         .route("/api/v1/tryon/{id}", get(tryon::get_job))
         .route("/api/v1/tryon/{id}/feedback", post(tryon::feedback))

@@ -56,9 +56,15 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         tracing::warn!(%error, "cannot read the job queue for the metrics");
         crate::queue::QueueStats::default()
     });
+    let webhooks = state.webhooks.stats().await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot read the webhook queue for the metrics");
+        crate::queue::QueueStats::default()
+    });
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&stats, state.jobs.queue().counters()),
+        state
+            .metrics
+            .render(&stats, &webhooks, state.jobs.queue().counters()),
     )
 }
 

@@ -15,3 +15,4 @@ mod schemathesis;
 mod storefront;
 mod styles_and_uploads;
 mod tls;
+mod webhooks;
