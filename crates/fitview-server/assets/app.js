@@ -5,6 +5,25 @@
 // This is the one place that learns about job progress; a streamed status (server-sent
 // events) can replace the polling here.
 function watchJob(progress) {
+  const events = progress.dataset.eventsUrl;
+  if (events && window.EventSource) {
+    const source = new EventSource(events);
+    source.addEventListener("status", (message) => {
+      const job = JSON.parse(message.data);
+      progress.dataset.status = job.status;
+      if (job.status === "succeeded" || job.status === "failed") {
+        source.close();
+        window.location.reload();
+      }
+    });
+    // The stream broke (a proxy that buffers, the server restarting): ask by polling instead.
+    source.onerror = () => { source.close(); pollJob(progress); };
+    return;
+  }
+  pollJob(progress);
+}
+
+function pollJob(progress) {
   const url = progress.dataset.statusUrl;
   let delay = 700;
   const poll = async () => {

@@ -32,6 +32,9 @@ pub struct ServerLimits {
     pub password_hashes: usize,
     /// Longest a login or registration waits for a password hash slot before a 503.
     pub password_queue_timeout: Duration,
+    /// How often a job's status stream looks at the database when no word of a change came
+    /// (word comes at once from this server, and from every server with Redis).
+    pub status_recheck: Duration,
 }
 
 impl Default for ServerLimits {
@@ -50,6 +53,7 @@ impl Default for ServerLimits {
                 .map_or(2, |n| n.get())
                 .min(8),
             password_queue_timeout: Duration::from_secs(3),
+            status_recheck: Duration::from_secs(2),
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::db::products::ProductRow;
 use crate::db::tryon::ResultRow;
 use crate::error::{ApiError, ApiResult};
 use crate::files::UploadKind;
+use crate::job_events::JobEvents;
 use crate::queue::worker::{Handler, JobFailure, Outcome, Workers};
 use crate::queue::{Claimed, Failed, Queue, QueueError, QueueStats};
 use crate::results::StoredImage;
@@ -34,7 +35,8 @@ const QUEUE_FULL_RETRY: Duration = Duration::from_secs(5);
 pub const TRYON_KIND: &str = "tryon";
 
 /// How often a request waiting for a job looks at the database, for jobs finished by another
-/// server (this server's own finish wakes it at once).
+/// server without Redis to say so (this server's own finish, or word through Redis, wakes it
+/// at once).
 const WAIT_RECHECK: Duration = Duration::from_millis(500);
 
 /// The durable part of a try-on job: the record's id (the record holds the model and product).
@@ -48,18 +50,18 @@ struct TryOnPayload {
 pub struct JobQueue {
     queue: Arc<Queue>,
     capacity: usize,
-    finished: broadcast::Sender<String>,
+    events: JobEvents,
     workers: OnceLock<Workers>,
 }
 
 impl JobQueue {
-    /// Try-on jobs on `queue`, at most `capacity` waiting (at least one).
-    pub fn new(queue: Arc<Queue>, capacity: usize) -> Self {
-        let (finished, _) = broadcast::channel(1024);
+    /// Try-on jobs on `queue`, at most `capacity` waiting (at least one), their changes told
+    /// through `events`.
+    pub fn new(queue: Arc<Queue>, capacity: usize, events: JobEvents) -> Self {
         Self {
             queue,
             capacity: capacity.max(1),
-            finished,
+            events,
             workers: OnceLock::new(),
         }
     }
@@ -134,9 +136,15 @@ impl JobQueue {
         self.enqueue(job_id).await.map_err(queue_error)
     }
 
-    /// Ids of jobs as this server's workers finish them (successfully or not).
+    /// Ids of jobs as they start running or end, on this server (and, with Redis, on every
+    /// server).
     pub fn subscribe(&self) -> broadcast::Receiver<String> {
-        self.finished.subscribe()
+        self.events.subscribe()
+    }
+
+    /// The channel of job changes.
+    pub fn events(&self) -> &JobEvents {
+        &self.events
     }
 
     /// Waits up to `wait` for the job `job_id` to end, on whichever server runs it.
@@ -222,7 +230,7 @@ impl Handler for TryOnHandler {
         if matches!(outcome, Outcome::Succeeded | Outcome::Failed(Failed::Dead))
             && let Ok(payload) = serde_json::from_str::<TryOnPayload>(&job.payload)
         {
-            let _ = self.state.jobs.finished.send(payload.job_id);
+            self.state.jobs.events.changed(&payload.job_id);
         }
     }
 }
@@ -351,6 +359,7 @@ async fn run(state: &AppState, job_id: &str) -> ApiResult<()> {
         .ok_or_else(|| ApiError::Validation("the product was deleted".to_owned()))?;
     let cache_key = durable_key(&state.engine, &model, &product);
     db::tryon::mark_running(&state.db, job_id).await?;
+    state.jobs.events.changed(job_id);
     // The failed quality checks (as stored) of a flagged result; `None` for a good one.
     let (result_key, images, failed_checks) =
         match db::tryon::get_result(&state.db, &cache_key).await? {

@@ -31,6 +31,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod idempotency;
+pub mod job_events;
 pub mod jobs;
 pub mod metrics;
 pub mod openapi;

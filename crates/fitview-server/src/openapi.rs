@@ -6,7 +6,7 @@ use utoipa::{Modify, OpenApi};
 use crate::analytics::{export, report, routes as analytics};
 use crate::recommend::routes as recommend;
 use crate::routes::{
-    accounts, images, models, ops, privacy, products, tryon, tryon_upload, variations,
+    accounts, images, models, ops, privacy, products, tryon, tryon_events, tryon_upload, variations,
 };
 use crate::webhooks::routes as webhooks;
 
@@ -22,7 +22,7 @@ use crate::webhooks::routes as webhooks;
         models::create, models::list, models::get_one, models::image, models::delete,
         products::create, products::update, products::list, products::get_one, products::delete,
         products::upload_image, products::image, products::categories,
-        tryon::create, tryon::get_job, tryon::history, tryon::feedback,
+        tryon::create, tryon::get_job, tryon::history, tryon::feedback, tryon_events::events,
         tryon_upload::create, variations::create,
         images::result_image,
         analytics::post_events, analytics::funnel_route, analytics::products, analytics::models,

@@ -107,6 +107,8 @@ async fn serve_connections<L>(
         });
     }
     drop(listener);
+    // Status streams would keep their connections open until their jobs end.
+    state.jobs.events().close();
     let _ = stop.send(());
     drop(open_held);
     open.closed().await;

@@ -15,6 +15,7 @@ use crate::cache::ResultCache;
 use crate::config::ServerConfig;
 use crate::db;
 use crate::files::Files;
+use crate::job_events::JobEvents;
 use crate::jobs::{DirectSlots, JobQueue};
 use crate::metrics::Metrics;
 use crate::queue::{Clock, Dialect, Queue};
@@ -163,6 +164,12 @@ impl AppState {
             metrics.analytics.clone(),
         );
         let queue = open_queue(&config, &db).await?;
+        let job_events = match config.redis_url() {
+            Some(url) => JobEvents::with_redis(url, &config.engine.cache.key_prefix)
+                .map_err(|e| StartError::Config(format!("job events: Redis URL: {e}")))?,
+            None => JobEvents::local(),
+        };
+        job_events.start();
         let webhooks = Webhooks::new(
             db.clone(),
             &queue,
@@ -190,7 +197,7 @@ impl AppState {
                 feedback_limiter: limiters.feedback,
                 metrics,
                 results: ResultImages::new(store),
-                jobs: JobQueue::new(queue, config.limits.queue_capacity),
+                jobs: JobQueue::new(queue, config.limits.queue_capacity, job_events),
                 direct_work: DirectSlots::new(config.limits.workers),
                 cache: ResultCache::default(),
                 analytics,
@@ -220,6 +227,7 @@ impl AppState {
     /// queued for the next start or another server), then flushes the analytics buffer (the
     /// try-ons' own events included).
     pub async fn shutdown(&self) {
+        self.jobs.events().close();
         self.jobs.close_and_drain().await;
         self.webhooks.close().await;
         self.analytics.close().await;

@@ -10,6 +10,7 @@ pub mod products;
 pub mod quality;
 pub mod security_headers;
 pub mod tryon;
+pub mod tryon_events;
 pub mod tryon_upload;
 mod upload;
 pub mod variations;
@@ -215,6 +216,9 @@ pub fn app(state: AppState) -> Router {
             limits.max_tryon_wait + Duration::from_secs(5),
         ));
 
+    // Status streams last as long as their jobs: no request timeout.
+    let streams = Router::new().route("/api/v1/tryon/{id}/events", get(tryon_events::events));
+
     let ops = Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
@@ -228,6 +232,7 @@ pub fn app(state: AppState) -> Router {
     ));
 
     api.merge(tryon)
+        .merge(streams)
         .merge(ops)
         .merge(web)
         .fallback(ops::not_found)

@@ -58,6 +58,11 @@ impl JobStatus {
             _ => JobStatus::Failed,
         }
     }
+
+    /// Whether the job will not change any more.
+    pub fn is_final(self) -> bool {
+        matches!(self, JobStatus::Succeeded | JobStatus::Failed)
+    }
 }
 
 /// A result image with its thumbnails.
@@ -135,7 +140,8 @@ pub fn result_view(key: &str, images: &[StoredImage]) -> TryOnResultView {
     }
 }
 
-fn job_view(row: JobRow) -> ApiResult<JobView> {
+/// A stored job as the API shows it.
+pub fn job_view(row: JobRow) -> ApiResult<JobView> {
     let status = JobStatus::parse(&row.status);
     let result = match (&row.result_key, &row.images) {
         (Some(key), Some(images)) if status == JobStatus::Succeeded => {

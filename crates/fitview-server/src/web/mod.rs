@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tryon", post(tryon::start))
         .route("/tryons/{id}", get(tryon::result))
         .route("/tryons/{id}/status", get(tryon::status))
+        .route("/tryons/{id}/events", get(tryon::events))
         .route("/tryons/{id}/style", post(tryon::style))
         .route("/history", get(history::list))
         .route("/compare", get(history::compare))

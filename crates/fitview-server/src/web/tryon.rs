@@ -2,8 +2,8 @@
 //! progress until it is done, then the image with zoom and pan, the before/after slider, style
 //! variations and "Add to cart".
 //!
-//! The page learns that a job finished by polling `/tryons/{id}/status` (in `assets/app.js`,
-//! `watchJob`); a streamed status can replace the polling there without touching the pages.
+//! The page learns that a job finished from its status stream, `/tryons/{id}/events` (in
+//! `assets/app.js`, `watchJob`), and polls `/tryons/{id}/status` where the stream cannot be had.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -152,6 +152,18 @@ pub async fn status(
         done: matches!(job.status, JobStatus::Succeeded | JobStatus::Failed),
         status: job.status,
     }))
+}
+
+/// `GET /tryons/{id}/events`: the job's status as Server-Sent Events (the result page listens,
+/// and polls `/status` where it cannot).
+pub async fn events(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    let user = visitor.auth_user().ok_or(ApiError::Unauthorized)?;
+    let stream = crate::routes::tryon_events::status_stream(state, id, user.id).await?;
+    Ok(axum::response::IntoResponse::into_response(stream))
 }
 
 /// A style variation asked for on the result page.

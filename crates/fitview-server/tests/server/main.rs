@@ -6,6 +6,7 @@ mod common;
 mod analytics;
 mod durable;
 mod journeys;
+mod live_status;
 mod protection;
 mod quality;
 mod recommendations;

@@ -75,6 +75,11 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             &format!("Authorization: Bearer {token}"),
             "--suppress-health-check",
             "all",
+            // The stateful phase stops at links schemathesis infers itself (4.32.5 infers one
+            // from GET /tryon/history to POST /webhooks with an `id` that operation does not
+            // take, and refuses to run); the API declares no links yet.
+            "--phases",
+            "examples,coverage,fuzzing",
             // A fuzzer must not log its own account out or delete it half-way.
             "--exclude-operation-id",
             "delete_me",

@@ -444,6 +444,16 @@ async fn a_shopper_tries_on_and_buys_on_a_phone() {
         phone.image_loaded("#result-image").await,
         "the try-on shows"
     );
+    // The page heard the job end from its status stream, without polling.
+    let metrics = server.metrics().await;
+    assert!(
+        metrics.contains(r#"route="/tryons/{id}/events",status="200""#),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains(r#"route="/tryons/{id}/status""#),
+        "{metrics}"
+    );
     phone.assert_fits().await;
     let result_path = phone.path().await;
     // "You may also like" under the result: the other shirt, its typed name shown as text.
