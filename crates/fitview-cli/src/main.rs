@@ -39,35 +39,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs go to stderr, filtered by `FITVIEW_LOG` when it is set (else by `-v`), coloured only on
-/// a terminal: escape codes in a log file or a pipe are noise. A `FITVIEW_LOG` that does not parse
-/// is an error, not silently replaced by the default.
+/// Logs go to stderr (see `fitview_server::logging`), filtered by `FITVIEW_LOG` when it is set,
+/// else by `-v`.
 fn init_logging(verbose: u8) -> Result<(), String> {
-    use std::io::IsTerminal;
-    use tracing_subscriber::EnvFilter;
-
-    let filter = match std::env::var_os(LOG_VARIABLE) {
-        Some(value) => {
-            let text = value
-                .to_str()
-                .ok_or_else(|| format!("{LOG_VARIABLE} is not valid UTF-8"))?;
-            EnvFilter::builder()
-                .parse(text)
-                .map_err(|e| format!("{LOG_VARIABLE}={text:?} is not a valid log filter: {e}"))?
-        }
-        None => EnvFilter::new(match verbose {
-            0 => "fitview=warn",
-            1 => "fitview=info,fitview_engine=info",
-            _ => "fitview=debug,fitview_engine=debug",
-        }),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
-        .init();
-    Ok(())
+    fitview_server::logging::init(match verbose {
+        0 => "fitview=warn",
+        1 => "fitview=info,fitview_engine=info",
+        _ => "fitview=debug,fitview_engine=debug",
+    })
 }
-
-/// The variable that overrides `-v` with a `tracing` filter (`fitview=debug,fitview_engine=trace`).
-const LOG_VARIABLE: &str = "FITVIEW_LOG";

@@ -149,7 +149,7 @@ impl JobQueue {
 
     /// Waits up to `wait` for the job `job_id` to end, on whichever server runs it.
     pub async fn wait_for(&self, state: &AppState, job_id: &str, wait: Duration) {
-        let mut finished = self.subscribe();
+        let mut changes = self.subscribe();
         let ended = || async {
             matches!(
                 db::tryon::get_job(&state.db, job_id, None).await,
@@ -162,11 +162,12 @@ impl JobQueue {
                 if ended().await {
                     break;
                 }
-                match tokio::time::timeout(WAIT_RECHECK, finished.recv()).await {
-                    Ok(Ok(id)) if id == job_id => break,
-                    Ok(Err(RecvError::Closed)) => tokio::time::sleep(WAIT_RECHECK).await,
-                    // Another job, missed messages, or time to look again.
-                    Ok(Ok(_) | Err(RecvError::Lagged(_))) | Err(_) => {}
+                // Word of a change (this job started or ended, or another job changed), missed
+                // messages, or time to look again: look again.
+                if let Ok(Err(RecvError::Closed)) =
+                    tokio::time::timeout(WAIT_RECHECK, changes.recv()).await
+                {
+                    tokio::time::sleep(WAIT_RECHECK).await;
                 }
             }
         })

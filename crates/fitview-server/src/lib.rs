@@ -33,6 +33,7 @@ pub mod files;
 pub mod idempotency;
 pub mod job_events;
 pub mod jobs;
+pub mod logging;
 pub mod metrics;
 pub mod openapi;
 pub mod queue;

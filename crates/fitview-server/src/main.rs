@@ -32,14 +32,12 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FITVIEW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    if let Err(problem) = fitview_server::logging::init("info") {
+        eprintln!("fitview-server: {problem}");
+        // The exit status of every other invalid setting (clap's).
+        std::process::exit(2);
+    }
     let mut engine = fitview_engine::EngineConfig::default();
     engine.store.url = cli.store;
     engine.cache.redis_url = cli.redis_url;

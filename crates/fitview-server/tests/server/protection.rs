@@ -620,3 +620,32 @@ crate::common::on_both_databases!(
     a_full_queue_answers_503_with_retry_after,
     errors_share_one_shape_and_ops_endpoints_answer,
 );
+
+/// A log filter that does not parse stops the server at start with a message naming the
+/// variable, instead of running with another filter than the operator asked for.
+#[test]
+fn an_invalid_log_filter_stops_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_fitview-server"))
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("FITVIEW_LOG", "fitview=loud")
+        .env("FITVIEW_JWT_SECRET", crate::common::SECRET)
+        .env_remove("FITVIEW_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{run:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("FITVIEW_LOG=\"fitview=loud\" is not a valid log filter"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes into a pipe: {stderr}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was started"
+    );
+}
