@@ -192,6 +192,9 @@ pub struct ServerConfig {
     pub recommend_refresh: crate::recommend::RefreshInterval,
     /// Webhook deliveries: where they may go, retries, timeouts.
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// The daily cap on provider spend for each retailer's catalog, in US dollars, where the
+    /// retailer has none of its own (`None`: no cap); see [`crate::spend`].
+    pub retailer_daily_budget_usd: Option<f64>,
 }
 
 impl ServerConfig {
@@ -213,6 +216,7 @@ impl ServerConfig {
             demo: false,
             recommend_refresh: crate::recommend::RefreshInterval::default(),
             webhooks: crate::webhooks::WebhookSettings::default(),
+            retailer_daily_budget_usd: None,
         }
     }
 
@@ -340,6 +344,21 @@ pub struct ServeArgs {
     /// private deployments); without it only https on public addresses is allowed.
     #[arg(long, env = "FITVIEW_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    /// Daily cap on provider spend for each retailer's catalog, in US dollars, where an
+    /// administrator set none for the retailer (default: no cap).
+    #[arg(long, env = "FITVIEW_RETAILER_DAILY_BUDGET_USD", value_name = "USD",
+        value_parser = parse_budget)]
+    pub retailer_daily_budget_usd: Option<f64>,
+}
+
+/// A budget in US dollars: a number from 0 to a million.
+fn parse_budget(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(usd) if usd.is_finite() && (0.0..=1e6).contains(&usd) => Ok(usd),
+        _ => Err(format!(
+            "{text:?} is not an amount from 0 to 1000000 US dollars"
+        )),
+    }
 }
 
 impl ServeArgs {
@@ -354,6 +373,7 @@ impl ServeArgs {
         config.engine = engine;
         config.demo = self.demo;
         config.webhooks.allow_private = self.allow_private_webhooks;
+        config.retailer_daily_budget_usd = self.retailer_daily_budget_usd;
         if let Some(workers) = self.workers {
             config.limits.workers = workers;
         }

@@ -131,6 +131,7 @@ impl ApiError {
                 }
                 E::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
                 E::MalformedResponse { .. } => StatusCode::BAD_GATEWAY,
+                E::BudgetExceeded { .. } => StatusCode::PAYMENT_REQUIRED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
             ApiError::Database(_) | ApiError::Io(_) | ApiError::Internal(_) => {
@@ -168,9 +169,10 @@ impl ApiError {
         use fitview_engine::Error as E;
         match self {
             ApiError::Engine(e) => match e {
-                E::InvalidInput { .. } | E::ImageTooLarge { .. } | E::NotSupported { .. } => {
-                    e.to_string()
-                }
+                E::InvalidInput { .. }
+                | E::ImageTooLarge { .. }
+                | E::NotSupported { .. }
+                | E::BudgetExceeded { .. } => e.to_string(),
                 E::UnsupportedFormat { .. } => {
                     "the image is not a JPEG, PNG or WebP, or it is corrupt".to_owned()
                 }

@@ -366,11 +366,20 @@ async fn run(state: &AppState, job_id: &str) -> ApiResult<()> {
         match db::tryon::get_result(&state.db, &cache_key).await? {
             Some(row) => (row.result_key, parse_images(&row.images)?, None),
             None => {
+                crate::spend::check(state, &product.retailer_id).await?;
                 let request = engine_request(state, &model, &product).await?;
                 // Kept for a flagged result, which the server stores with the photos it was
                 // made from (cheap clones of the same bytes).
                 let photos = request.clone();
                 let result = try_on_counted(state, request).await?;
+                crate::spend::record(
+                    &state.db,
+                    &product.retailer_id,
+                    &result.provider,
+                    &result.model,
+                    result.usage.estimated_cost_usd,
+                )
+                .await?;
                 state.analytics.job_cost(job_id, &result.usage);
                 let failed_checks = quality::to_column(&result.failed_checks)?;
                 if failed_checks.is_some() {

@@ -43,6 +43,7 @@ pub mod results;
 pub mod routes;
 pub mod secret;
 mod server;
+pub mod spend;
 pub mod state;
 pub mod text;
 pub mod tls;

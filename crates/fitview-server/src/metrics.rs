@@ -52,6 +52,8 @@ pub struct Metrics {
     pub recommendations: Arc<crate::recommend::RefreshMetrics>,
     /// Webhook deliveries.
     pub webhooks: Arc<crate::webhooks::Counters>,
+    /// Try-ons and variations refused because their retailer's daily budget was spent.
+    pub budget_refusals: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -150,6 +152,11 @@ impl Metrics {
                 "fitview_tryon_queue_rejections_total",
                 "Try-on requests refused: queue full.",
                 &self.queue_rejections,
+            ),
+            (
+                "fitview_budget_refusals_total",
+                "Try-ons and variations refused: the retailer's daily budget is spent.",
+                &self.budget_refusals,
             ),
             (
                 "fitview_rate_limit_fallbacks_total",

@@ -6,7 +6,8 @@ use utoipa::{Modify, OpenApi};
 use crate::analytics::{export, report, routes as analytics};
 use crate::recommend::routes as recommend;
 use crate::routes::{
-    accounts, images, models, ops, privacy, products, tryon, tryon_events, tryon_upload, variations,
+    accounts, images, models, ops, privacy, products, spend, tryon, tryon_events, tryon_upload,
+    variations,
 };
 use crate::webhooks::routes as webhooks;
 
@@ -17,7 +18,7 @@ use crate::webhooks::routes as webhooks;
     paths(
         ops::health, ops::ready, ops::metrics, ops::openapi,
         accounts::register, accounts::login, accounts::refresh, accounts::logout, accounts::logout_all,
-        accounts::me, accounts::list_retailers, accounts::update_retailer,
+        accounts::me, accounts::list_retailers, accounts::update_retailer, spend::ledger,
         privacy::export, privacy::delete_me,
         models::create, models::list, models::get_one, models::image, models::delete,
         products::create, products::update, products::list, products::get_one, products::delete,

@@ -118,8 +118,22 @@ pub struct AuthTokens {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetailerUpdate {
-    /// Disable (true) or enable (false) the retailer.
-    pub disabled: bool,
+    /// Disable (true) or enable (false) the retailer; absent: unchanged.
+    pub disabled: Option<bool>,
+    /// The retailer's own daily cap on provider spend for its catalog, in US dollars; `null`:
+    /// the server's default (`--retailer-daily-budget-usd`); absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<f64>, minimum = 0)]
+    pub daily_budget_usd: Option<Option<f64>>,
+}
+
+/// A field that may be absent (`None`), `null` (`Some(None)`) or a value.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Issues an access token and a new refresh token for a user.
@@ -367,12 +381,26 @@ pub async fn update_retailer(
     ApiJson(body): ApiJson<RetailerUpdate>,
 ) -> ApiResult<Json<UserView>> {
     user.require(&[Role::Admin])?;
-    if !db::users::set_disabled(&state.db, &id, Role::Retailer.as_str(), body.disabled).await? {
-        return Err(ApiError::NotFound);
+    let retailer = db::users::find(&state.db, &id)
+        .await?
+        .filter(|row| row.role == Role::Retailer.as_str())
+        .ok_or(ApiError::NotFound)?;
+    if let Some(Some(cap)) = body.daily_budget_usd
+        && !(cap.is_finite() && (0.0..=1e6).contains(&cap))
+    {
+        return Err(ApiError::Validation(
+            "`daily_budget_usd` must be between 0 and 1000000".to_owned(),
+        ));
     }
-    state.accounts.forget(&id).await;
-    if body.disabled {
-        db::users::revoke_all_refresh(&state.db, &id).await?;
+    if let Some(cap) = body.daily_budget_usd {
+        crate::spend::set_cap(&state.db, &retailer.id, cap).await?;
+    }
+    if let Some(disabled) = body.disabled {
+        db::users::set_disabled(&state.db, &id, Role::Retailer.as_str(), disabled).await?;
+        state.accounts.forget(&id).await;
+        if disabled {
+            db::users::revoke_all_refresh(&state.db, &id).await?;
+        }
     }
     let row = db::users::find(&state.db, &id)
         .await?

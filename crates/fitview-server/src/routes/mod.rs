@@ -9,6 +9,7 @@ pub mod privacy;
 pub mod products;
 pub mod quality;
 pub mod security_headers;
+pub mod spend;
 pub mod tryon;
 pub mod tryon_events;
 pub mod tryon_upload;
@@ -115,6 +116,7 @@ pub fn app(state: AppState) -> Router {
             get(recommend::acceptance_route),
         )
         .route("/api/v1/admin/retailers", get(accounts::list_retailers))
+        .route("/api/v1/admin/spend", get(spend::ledger))
         .route(
             "/api/v1/admin/retailers/{id}",
             patch(accounts::update_retailer),

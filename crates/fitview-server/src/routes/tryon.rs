@@ -287,6 +287,7 @@ pub async fn create(
         return answer;
     }
 
+    crate::spend::check(&state, &product.retailer_id).await?;
     if let Err(error) = state.jobs.admit().await {
         if matches!(error, ApiError::QueueFull { .. }) {
             state

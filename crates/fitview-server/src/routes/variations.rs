@@ -194,10 +194,20 @@ pub async fn create(
         .first()
         .ok_or_else(|| ApiError::internal("a succeeded job without images"))?;
     let (bytes, _) = state.results.read(&result_key, &first.file).await?;
+    let retailer = db::products::get(&state.db, &job.product_id, None)
+        .await?
+        .map(|p| p.retailer_id);
+    if let Some(retailer) = &retailer {
+        crate::spend::check(&state, retailer).await?;
+    }
     let made = state
         .engine
         .variations(bytes, style.clone(), samples, OutputOptions::default())
         .await?;
+    if let Some(retailer) = &retailer {
+        let cost = made.usage.estimated_cost_usd;
+        crate::spend::record(&state.db, retailer, &made.provider, &made.model, cost).await?;
+    }
     let event = EventKind::VariationCreated;
     state.analytics.record(server_event(
         event,

@@ -13,6 +13,7 @@ mod recommendations;
 mod roles;
 mod scale_out;
 mod schemathesis;
+mod spend;
 mod storefront;
 mod styles_and_uploads;
 mod tls;
