@@ -62,6 +62,16 @@ pub async fn checkout(pool: &AnyPool, user_id: &str) -> Result<Vec<OrderRow>, Ch
     }
     let now = super::now();
     let mut tx = pool.begin().await?;
+    // The cart is taken first, inside the transaction: a second checkout of the same cart at
+    // the same moment (a double click, two tabs) waits for this one and then finds it gone, so
+    // one cart makes one set of orders.
+    let taken = sqlx::query("DELETE FROM cart_lines WHERE user_id = $1")
+        .bind(user_id.to_owned())
+        .execute(&mut *tx)
+        .await?;
+    if taken.rows_affected() != lines.len() as u64 {
+        return Err(CheckoutError::Empty);
+    }
     let mut orders = Vec::new();
     for (retailer_id, lines) in by_retailer {
         let currency = lines[0].currency.clone();
@@ -118,10 +128,6 @@ pub async fn checkout(pool: &AnyPool, user_id: &str) -> Result<Vec<OrderRow>, Ch
         }
         orders.push(order);
     }
-    sqlx::query("DELETE FROM cart_lines WHERE user_id = $1")
-        .bind(user_id.to_owned())
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(orders)
 }

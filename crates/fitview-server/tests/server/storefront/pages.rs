@@ -316,6 +316,31 @@ async fn checkout_hands_the_cart_to_the_retailer(db: Db) {
     assert_eq!(product["stock"], 0);
 }
 
+async fn a_cart_submitted_twice_at_once_makes_one_order(db: Db) {
+    let server = common::start(db, |_| {}).await;
+    let (token, retailer_id, _) = server.register("retailer").await;
+    let id = product(&server, &token, "Linen shirt", "White.").await;
+    let mut ann = Shopper::new(&server.base);
+    ann.sign_up("ann").await;
+    let csrf = ann.csrf_of("/cart").await;
+    ann.post(
+        "/cart/add",
+        &[("csrf", &csrf), ("product_id", &id), ("size", "M")],
+    )
+    .await;
+    // A double click, twice over: four submissions of the checkout form at the same moment.
+    let submits = (0..4).map(|_| ann.post_request("/checkout", &[("csrf", &csrf)]).send());
+    for answer in futures::future::join_all(submits).await {
+        assert_eq!(answer.unwrap().status(), StatusCode::OK);
+    }
+    let orders = fitview_server::db::orders::for_retailer(&server.state.db, &retailer_id, 10)
+        .await
+        .unwrap();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    let (_, product) = server.get(&format!("/api/v1/products/{id}"), &token).await;
+    assert_eq!(product["stock"], 1, "one unit taken: {product}");
+}
+
 /// A stored event as the test compares it: (type, size, quantity, value, signed in, has a
 /// session).
 type Seen = (String, Option<String>, i64, Option<i64>, bool, bool);
@@ -459,4 +484,5 @@ on_both_databases!(
     forms_need_the_sessions_token,
     sessions_end_at_sign_out_and_carts_stay_with_their_owner,
     checkout_hands_the_cart_to_the_retailer,
+    a_cart_submitted_twice_at_once_makes_one_order,
 );

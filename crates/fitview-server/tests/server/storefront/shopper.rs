@@ -93,6 +93,19 @@ impl Shopper {
         }
     }
 
+    /// A form POST with the session cookie, to send several at once (its answer's cookie is
+    /// not kept).
+    pub fn post_request(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(fields);
+        match &self.cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        }
+    }
+
     pub async fn get(&mut self, path: &str) -> Answer {
         let request = self.client.get(format!("{}{path}", self.base));
         self.answer(request).await
