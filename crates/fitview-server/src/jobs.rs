@@ -372,14 +372,14 @@ async fn run(state: &AppState, job_id: &str) -> ApiResult<()> {
                 // made from (cheap clones of the same bytes).
                 let photos = request.clone();
                 let result = try_on_counted(state, request).await?;
-                crate::spend::record(
+                crate::spend::record_logged(
                     &state.db,
                     &product.retailer_id,
                     &result.provider,
                     &result.model,
                     result.usage.estimated_cost_usd,
                 )
-                .await?;
+                .await;
                 state.analytics.job_cost(job_id, &result.usage);
                 let failed_checks = quality::to_column(&result.failed_checks)?;
                 if failed_checks.is_some() {

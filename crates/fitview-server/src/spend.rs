@@ -30,6 +30,21 @@ fn today() -> String {
     Utc::now().date_naive().to_string()
 }
 
+/// Adds the cost of one provider call made for `retailer`'s catalog to today's spend, logging
+/// instead of failing: the call is made and paid for, its result must not be lost for a ledger
+/// row.
+pub async fn record_logged(
+    db: &AnyPool,
+    retailer: &str,
+    provider: &str,
+    model: &str,
+    cost_usd: f64,
+) {
+    if let Err(error) = record(db, retailer, provider, model, cost_usd).await {
+        tracing::error!(%error, retailer, provider, cost_usd, "cannot record a provider call's cost");
+    }
+}
+
 /// Adds the cost of one provider call made for `retailer`'s catalog to today's spend.
 pub async fn record(
     db: &AnyPool,

@@ -206,7 +206,7 @@ pub async fn create(
         .await?;
     if let Some(retailer) = &retailer {
         let cost = made.usage.estimated_cost_usd;
-        crate::spend::record(&state.db, retailer, &made.provider, &made.model, cost).await?;
+        crate::spend::record_logged(&state.db, retailer, &made.provider, &made.model, cost).await;
     }
     let event = EventKind::VariationCreated;
     state.analytics.record(server_event(
