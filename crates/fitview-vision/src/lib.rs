@@ -139,19 +139,31 @@ impl Vision {
             tracing::debug_span!("vision.person", width = img.width(), height = img.height())
                 .entered();
         let found = detect::detect(&self.detector, img)?;
-        let out = pose::landmarks(&self.pose, img, &found.roi)?;
-        if out.presence < MIN_PRESENCE {
+        let first = pose::landmarks(&self.pose, img, &found.roi)?;
+        if first.presence < MIN_PRESENCE {
             return Err(VisionError::NoPerson {
-                score: found.score.min(out.presence),
+                score: found.score.min(first.presence),
             });
         }
-        let mask = pose::mask_to_image(&out.mask, &found.roi, img.width(), img.height());
+        // A second look through the region the model itself proposes (as MediaPipe does when
+        // tracking): tighter on the body, and on a frontal photo it undoes a skeleton the first
+        // look folded into a side view; the broader of the two is kept.
+        let roi = first.next_roi();
+        let second = (roi.side >= 8.0)
+            .then(|| pose::landmarks(&self.pose, img, &roi))
+            .transpose()?
+            .filter(|s| s.presence >= MIN_PRESENCE);
+        let (out, roi) = match second {
+            Some(s) if s.breadth() >= first.breadth() => (s, roi),
+            _ => (first, found.roi),
+        };
+        let mask = pose::mask_to_image(&out.mask, &roi, img.width(), img.height());
         Ok(Person {
             points: out.points,
             mask,
             score: found.score,
             presence: out.presence,
-            roi: found.roi,
+            roi,
         })
     }
 

@@ -101,6 +101,8 @@ impl BodyPoints {
 /// The landmark model's raw result on one region.
 pub(crate) struct PoseOutput {
     pub points: BodyPoints,
+    /// The region's own centre and scale points (33 and 34), in image pixels.
+    pub roi_points: [[f32; 2]; 2],
     pub presence: f32,
     /// Mask probabilities over the region's input grid.
     pub mask: Vec<f32>,
@@ -127,9 +129,37 @@ pub(crate) fn landmarks(plan: &Plan, img: &RgbImage, roi: &Roi) -> Result<PoseOu
     }
     Ok(PoseOutput {
         points: BodyPoints { points },
+        roi_points: [at(33), at(34)],
         presence: flag[0],
         mask: mask.iter().map(|&v| sigmoid(v)).collect(),
     })
+}
+
+impl PoseOutput {
+    /// The region the model itself points to for its next look (MediaPipe's tracking region):
+    /// centred on point 33, of side 2 × 1.25 × the distance to point 34, turned upright.
+    pub fn next_roi(&self) -> Roi {
+        let [c, e] = self.roi_points;
+        let radius = ((e[0] - c[0]).powi(2) + (e[1] - c[1]).powi(2)).sqrt();
+        Roi {
+            cx: c[0],
+            cy: c[1],
+            side: 2.0 * radius * 1.25,
+            rotation: crate::detect::upright_rotation(c, e),
+        }
+    }
+
+    /// Shoulder and hip spans added: a skeleton that the model folded into a side view on a
+    /// frontal photo is much narrower than the right one.
+    pub fn breadth(&self) -> f32 {
+        let p = &self.points;
+        let span = |a: Landmark, b: Landmark| {
+            let (a, b) = (p.get(a), p.get(b));
+            ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt()
+        };
+        span(Landmark::LeftShoulder, Landmark::RightShoulder)
+            + span(Landmark::LeftHip, Landmark::RightHip)
+    }
 }
 
 /// The region's mask mapped onto a `width × height` image (0–255).
