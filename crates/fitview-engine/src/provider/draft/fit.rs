@@ -36,6 +36,9 @@ const WRAP: f32 = 1.3;
 /// Trousers whose natural length reaches this share of the way from the waistband to the feet
 /// are full length: their legs end at the feet.
 const FULL_LENGTH: f32 = 0.7;
+/// Trousers whose leg (waistband to opening) is at least this many times their flat waist's
+/// width are full length (the fixture jeans are 1.8, slim jeans up to 2.8; shorts about 1).
+const LONG_LEGS: f32 = 1.5;
 
 /// Control points and drawing rules for one garment on one body.
 #[derive(Debug, Clone)]
@@ -500,7 +503,11 @@ fn fit_bottom(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<Plan
         let gend_y = (ends[0].outer[1] + ends[1].outer[1]) * 0.5;
         let natural = sy * (gend_y - gw_y);
         let full = foot_y - band_y;
-        let end_y = if natural >= FULL_LENGTH * full {
+        // Full length by the garment's own proportions too: trousers whose legs are long for
+        // their waistband (jeans, chinos) end at the feet however the body's front width at the
+        // band was measured; shorts are about as long as their waist is wide.
+        let legs_long = (gend_y - gw_y) >= LONG_LEGS * (gw[1][0] - gw[0][0]).max(1.0);
+        let end_y = if legs_long || natural >= FULL_LENGTH * full {
             foot_y
         } else {
             band_y + natural

@@ -610,9 +610,10 @@ fn measure(
     let mut torso = vec![None; h];
     let start = armpit_y.round().max(0.0) as usize;
     let mut rows: Vec<(usize, f32)> = Vec::new();
-    for y in start..=(torso_end.max(0.0) as usize).min(h - 1) {
+    let end = (torso_end.max(0.0) as usize).min(h - 1);
+    for (y, slot) in torso.iter_mut().enumerate().take(end + 1).skip(start) {
         if let Some((l, r)) = torso_row(y) {
-            torso[y] = Some((l, r));
+            *slot = Some((l, r));
             rows.push((y, r - l));
         }
     }
@@ -643,7 +644,7 @@ fn measure(
             .collect()
     };
     let hip_vis = j.hips[0].vis.min(j.hips[1].vis);
-    let waist = extreme_row(&within(0.45, 0.8), false);
+    let waist = extreme_row(&within(0.45, 0.68), false);
     let hips = extreme_row(&within(0.85, 1.08), true);
     let hip_span = dist(hip[0], hip[1]).max(1.0);
     for (i, row, fallback_y) in [
