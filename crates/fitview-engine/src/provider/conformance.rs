@@ -86,10 +86,36 @@ pub fn sample_garment(canvas: (u32, u32)) -> RgbaImage {
     })
 }
 
+/// The committed fixture person `average-medium-full` (a rendered studio photo, head to feet)
+/// letterboxed into `canvas` over its backdrop's grey: a person that a pose model finds, for
+/// providers that look for one (the draft).
+pub fn sample_studio_person(canvas: (u32, u32)) -> RgbaImage {
+    const PHOTO: &[u8] = include_bytes!("../../../../fixtures/persons/average-medium-full.jpg");
+    let (w, h) = canvas;
+    let mut out = RgbaImage::from_pixel(w, h, Rgba([232, 232, 230, 255]));
+    let Ok(photo) = image::load_from_memory(PHOTO) else {
+        return sample_person(canvas);
+    };
+    let photo = photo.to_rgba8();
+    let scale = (w as f32 / photo.width() as f32).min(h as f32 / photo.height() as f32);
+    let (pw, ph) = (
+        ((photo.width() as f32 * scale) as u32).max(1),
+        ((photo.height() as f32 * scale) as u32).max(1),
+    );
+    let resized = image::imageops::resize(&photo, pw, ph, image::imageops::FilterType::Triangle);
+    image::imageops::replace(
+        &mut out,
+        &resized,
+        i64::from((w - pw) / 2),
+        i64::from((h - ph) / 2),
+    );
+    out
+}
+
 /// A one-garment request at the provider's canvas.
 pub fn sample_request(caps: &Capabilities, category: GarmentCategory) -> ProviderRequest {
     ProviderRequest {
-        person: Arc::new(sample_person(caps.canvas)),
+        person: Arc::new(sample_studio_person(caps.canvas)),
         garments: vec![PreparedGarment {
             image: Arc::new(sample_garment(caps.canvas)),
             category,

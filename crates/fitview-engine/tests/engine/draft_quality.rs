@@ -445,7 +445,7 @@ fn retailer_landmarks_override_estimates_and_change_the_result() {
     let (p, source) = point(&meta, "left_shoulder").unwrap();
     assert_eq!(source, "supplied");
     assert!(dist(p, supplied.left_shoulder.unwrap()) < 0.11, "{p:?}");
-    assert_eq!(point(&meta, "neck").unwrap().1, "estimated");
+    assert!(point(&meta, "neck").unwrap().1.starts_with("estimated"));
     let names: Vec<&str> = meta["supplied_landmarks"]
         .as_array()
         .unwrap()
@@ -520,15 +520,30 @@ fn png_options() -> TryOnOptions {
 }
 
 #[tokio::test]
-async fn a_busy_background_is_a_clear_input_error_not_a_broken_image() {
+async fn a_person_on_a_busy_background_is_dressed_and_the_scene_kept() {
     let garment_bytes = std::fs::read(garment_path("tshirt-plain")).unwrap();
-    let err = engine()
-        .try_on(TryOnRequest::new(busy_scene(), garment_bytes).with_category(GarmentCategory::Top))
+    let scene = busy_scene();
+    let result = engine()
+        .try_on(
+            TryOnRequest::new(scene.clone(), garment_bytes)
+                .with_category(GarmentCategory::Top)
+                .with_options(png_options()),
+        )
         .await
-        .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
-    assert_eq!(err.code(), "invalid_input");
-    assert!(err.to_string().contains("person photo"), "{err}");
+        .unwrap();
+    let out = image::load_from_memory(&result.images[0].bytes)
+        .unwrap()
+        .to_rgb8();
+    let before = image::load_from_memory(&scene).unwrap().to_rgb8();
+    assert_eq!(out.dimensions(), before.dimensions());
+    // The scene's corners are as they were (the restore step keeps what the garment leaves).
+    for (x, y) in [(3, 3), (before.width() - 4, 3), (3, before.height() - 4)] {
+        let (a, b) = (before.get_pixel(x, y).0, out.get_pixel(x, y).0);
+        let d: i32 = (0..3)
+            .map(|c| (i32::from(a[c]) - i32::from(b[c])).abs())
+            .sum();
+        assert!(d <= 12, "scene at ({x}, {y}): {a:?} became {b:?}");
+    }
 }
 
 #[test]

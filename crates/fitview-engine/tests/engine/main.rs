@@ -5,6 +5,7 @@ mod common;
 
 mod bad_inputs;
 mod cache;
+mod draft_photos;
 mod draft_quality;
 mod engine_faults;
 mod engine_results;

@@ -24,8 +24,6 @@ use crate::pipeline::box_blur::box_blur;
 
 /// How much of the person's shading ratio is applied to the garment.
 const SHADING_STRENGTH: f32 = 0.85;
-/// Share of the arm's length (from the shoulder's level) after which the hand starts.
-const WRIST: f32 = 0.82;
 
 /// The person, analysed, with the maps every garment's composition reads.
 pub(crate) struct Scene<'a> {
@@ -99,15 +97,6 @@ fn limb_skin(body: &Body, face: [f32; 3]) -> Option<[f32; 3]> {
     Some([median(r)?, median(g)?, median(b)?])
 }
 
-/// Position of `p` relative to an arm: distance along its axis and from it.
-fn along_arm(arm: &Arm, p: P) -> (f32, f32) {
-    let (dx, dy) = (p[0] - arm.origin[0], p[1] - arm.origin[1]);
-    (
-        dx * arm.dir[0] + dy * arm.dir[1],
-        (dx * arm.dir[1] - dy * arm.dir[0]).abs(),
-    )
-}
-
 /// What part of an arm `p` is on: `Some(true)` for the hand, `Some(false)` for the rest. Points
 /// inside the torso's edges are never on an arm.
 fn on_arm(body: &Body, p: P) -> Option<bool> {
@@ -118,9 +107,8 @@ fn on_arm(body: &Body, p: P) -> Option<bool> {
         return None;
     }
     body.arms.iter().flatten().find_map(|arm| {
-        let (t, d) = along_arm(arm, p);
-        (d < arm.half_width * 1.7 && t > 0.0 && t < arm.length + arm.half_width)
-            .then_some(t > WRIST * arm.length)
+        let (t, d) = arm.locate(p);
+        (d < arm.half_width * 1.7 && t > 0.0).then_some(t > arm.wrist())
     })
 }
 
@@ -276,28 +264,31 @@ pub(crate) fn keep_head_and_hands(out: &mut RgbaImage, scene: &Scene<'_>) {
         raw[..rows * w * 4].copy_from_slice(&person[..rows * w * 4]);
     }
     for arm in body.arms.iter().flatten() {
-        let start = [
-            arm.origin[0] + arm.dir[0] * WRIST * arm.length,
-            arm.origin[1] + arm.dir[1] * WRIST * arm.length,
-        ];
-        let reach = (1.0 - WRIST) * arm.length + 2.0 * arm.half_width;
-        let (ya, yb) = (
-            (start[1] - arm.half_width * 2.0).max(0.0) as usize,
-            ((start[1] + reach) as usize).min(h - 1),
-        );
-        let (xa, xb) = (
-            (start[0] - reach).max(0.0) as usize,
-            ((start[0] + reach) as usize).min(w - 1),
-        );
-        for y in ya..=yb {
-            for x in xa..=xb {
-                let (t, d) = along_arm(arm, [x as f32, y as f32]);
-                let sil = scene.silhouette.at(x as f32, y as f32);
-                if t > WRIST * arm.length && d < arm.half_width * 1.3 && sil > 0.0 {
-                    let o = (y * w + x) * 4;
-                    let src = [person[o], person[o + 1], person[o + 2]].map(f32::from);
-                    blend(&mut raw[o..o + 3], src, sil);
-                }
+        hand(raw, w, h, person, scene, arm);
+    }
+}
+
+/// Copies the hand of `arm` (past the wrist, near the chain) back from the input.
+fn hand(raw: &mut [u8], w: usize, h: usize, person: &[u8], scene: &Scene<'_>, arm: &Arm) {
+    let [_, _, wrist, tip] = arm.chain;
+    let pad = 2.0 * arm.half_width;
+    let clamp = |v: f32, max: usize| (v.max(0.0) as usize).min(max - 1);
+    let (xa, xb) = (
+        clamp(wrist[0].min(tip[0]) - pad, w),
+        clamp(wrist[0].max(tip[0]) + pad, w),
+    );
+    let (ya, yb) = (
+        clamp(wrist[1].min(tip[1]) - pad, h),
+        clamp(wrist[1].max(tip[1]) + pad, h),
+    );
+    for y in ya..=yb {
+        for x in xa..=xb {
+            let (t, d) = arm.locate([x as f32, y as f32]);
+            let sil = scene.silhouette.at(x as f32, y as f32);
+            if t > arm.wrist() && d < arm.half_width * 1.5 && sil > 0.0 {
+                let o = (y * w + x) * 4;
+                let src = [person[o], person[o + 1], person[o + 2]].map(f32::from);
+                blend(&mut raw[o..o + 3], src, sil);
             }
         }
     }

@@ -20,7 +20,7 @@
 //! stay within [`MAX_ANISOTROPY`] of each other so prints stay recognisable.
 
 use super::garment::GarmentShape;
-use super::person::Body;
+use super::person::{Arm, Body};
 use super::silhouette::{P, dist, lerp};
 use crate::error::{Error, Result};
 use crate::request::GarmentCategory;
@@ -36,6 +36,9 @@ const WRAP: f32 = 1.3;
 /// Trousers whose natural length reaches this share of the way from the waistband to the feet
 /// are full length: their legs end at the feet.
 const FULL_LENGTH: f32 = 0.7;
+/// Trousers whose leg (waistband to opening) is at least this many times their flat waist's
+/// width are full length (the fixture jeans are 1.8, slim jeans up to 2.8; shorts about 1).
+const LONG_LEGS: f32 = 1.5;
 
 /// Control points and drawing rules for one garment on one body.
 #[derive(Debug, Clone)]
@@ -211,21 +214,23 @@ impl<'a> Frame<'a> {
         ]
     }
 
-    /// The arm's axis `(origin, direction, half width, usable length)` on side `k`.
-    fn arm(&self, k: usize) -> (P, P, f32, f32) {
-        let side = if k == 0 { -1.0 } else { 1.0 };
+    /// Arm `k`: measured, or hanging a little outward by proportion from the shoulder.
+    fn arm(&self, k: usize) -> Arm {
         if let Some(arm) = self.body.arms[k] {
-            return (arm.origin, arm.dir, arm.half_width, arm.length * 0.8);
+            return arm;
         }
+        let side = if k == 0 { -1.0 } else { 1.0 };
         let span = dist(self.shoulders[0], self.shoulders[1]);
-        let sh = self.shoulders[k];
-        let norm = (1.0f32 + 0.19 * 0.19).sqrt();
-        (
-            [sh[0] - side * 0.07 * span, sh[1]],
-            [side * 0.19 / norm, 1.0 / norm],
-            0.09 * span,
-            0.33 * self.body.figure_height,
-        )
+        let s = [
+            self.shoulders[k][0] - side * 0.07 * span,
+            self.shoulders[k][1],
+        ];
+        let step = 0.16 * self.body.figure_height;
+        let along = |t: f32| [s[0] + side * 0.19 * step * t, s[1] + step * t];
+        Arm {
+            chain: [s, along(1.0), along(2.0), along(2.5)],
+            half_width: 0.09 * span,
+        }
     }
 }
 
@@ -315,12 +320,14 @@ fn fit_upper(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<(f32,
     if let Some(sleeves) = g.sleeves {
         for (k, side) in [-1.0f32, 1.0].into_iter().enumerate() {
             let end = sleeves[k];
-            let (origin, dir, arm_half, usable) = f.arm(k);
-            let sh = f.shoulders[k];
-            let t0 = (sh[0] - origin[0]) * dir[0] + (sh[1] - origin[1]) * dir[1];
+            let arm = f.arm(k);
+            let arm_half = arm.half_width;
+            // The sleeve runs down the arm's chain from the shoulder joint and ends before the
+            // hand; a long sleeve bends at the elbow with it.
             let length = dist(gsh[k], end.mid) * sx;
-            let t_end = (t0 + length).min(usable).max(t0 + 0.5 * arm_half);
-            let mid = [origin[0] + dir[0] * t_end, origin[1] + dir[1] * t_end];
+            let usable = (arm.wrist() - 0.3 * arm_half).max(arm_half);
+            let t_end = length.min(usable).max(0.5 * arm_half);
+            let (mid, dir) = arm.at(t_end);
             // A loose sleeve's opening, scaled with the shoulders, can be far wider than a thin
             // arm: pinned at that width across a hanging arm its inner corner lands inside the
             // torso and folds the sleeve over the body. A hanging sleeve falls around the arm.
@@ -349,6 +356,37 @@ fn fit_upper(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<(f32,
             pairs.add(mid, end.mid);
             pairs.add(corner(end.outer, open_half), end.outer);
             pairs.add(corner(end.inner, -open_half), end.inner);
+            let t_elbow = arm.length_to(1);
+            if t_end > t_elbow + 2.0 * arm_half {
+                // The garment's sleeve at the elbow's share of its length, pinned on the elbow.
+                let share = t_elbow / t_end;
+                let g_mid = [
+                    lerp(gsh[k][0], end.mid[0], share),
+                    lerp(gsh[k][1], end.mid[1], share),
+                ];
+                let g_half = lerp(
+                    dist(gsh[k], gua[k]) * 0.5,
+                    dist(end.outer, end.inner) * 0.5,
+                    share,
+                );
+                let g_out = [side * axis[1], -side * axis[0]];
+                let (elbow, edir) = arm.at(t_elbow);
+                let e_out = [side * edir[1], -side * edir[0]];
+                let half = (g_half * sx).clamp(arm_half * 1.2 + 1.0, arm_half * 1.8 + 2.0);
+                pairs.add(elbow, g_mid);
+                for s in [-1.0f32, 1.0] {
+                    pairs.add(
+                        [
+                            elbow[0] + s * e_out[0] * half,
+                            elbow[1] + s * e_out[1] * half,
+                        ],
+                        [
+                            g_mid[0] + s * g_out[0] * g_half,
+                            g_mid[1] + s * g_out[1] * g_half,
+                        ],
+                    );
+                }
+            }
         }
     }
     Some((sx, gap + ease))
@@ -465,7 +503,11 @@ fn fit_bottom(f: &Frame<'_>, g: &GarmentShape, pairs: &mut Pairs) -> Option<Plan
         let gend_y = (ends[0].outer[1] + ends[1].outer[1]) * 0.5;
         let natural = sy * (gend_y - gw_y);
         let full = foot_y - band_y;
-        let end_y = if natural >= FULL_LENGTH * full {
+        // Full length by the garment's own proportions too: trousers whose legs are long for
+        // their waistband (jeans, chinos) end at the feet however the body's front width at the
+        // band was measured; shorts are about as long as their waist is wide.
+        let legs_long = (gend_y - gw_y) >= LONG_LEGS * (gw[1][0] - gw[0][0]).max(1.0);
+        let end_y = if legs_long || natural >= FULL_LENGTH * full {
             foot_y
         } else {
             band_y + natural

@@ -16,6 +16,7 @@
 //! `docs/draft-provider.md` for the algorithm's limits.
 
 mod compose;
+mod cutout;
 mod field;
 mod fit;
 mod garment;
@@ -33,7 +34,7 @@ use crate::request::GarmentCategory;
 /// The draft provider's model id: the algorithm's name.
 pub const DRAFT_MODEL: &str = "draft-tps-1";
 /// Version of the algorithm; bumped whenever the output for the same input changes.
-pub const DRAFT_VERSION: &str = "draft-1";
+pub const DRAFT_VERSION: &str = "draft-2";
 
 /// Categories the draft provider fits. A kurta is fitted as a long top; `auto` reads top, bottom
 /// or one-piece from the garment's outline.
@@ -73,13 +74,16 @@ impl DraftProvider {
             return Err(Error::invalid_input("no garment to put on"));
         }
         let person = &*request.person;
-        let body = person::analyse(person, request.person_landmarks.as_ref())?;
+        let vision = fitview_vision::Vision::global().map_err(person::vision_error)?;
+        let body = person::analyse(vision, person, request.person_landmarks.as_ref())?;
         let scene = compose::Scene::new(person, &body);
         let mut out = person.clone();
         let mut garments_meta = Vec::new();
         for (i, prepared) in request.garments.iter().enumerate() {
-            let repaired = garment::repair_striped_matte(&prepared.image);
-            let image = repaired.as_ref().unwrap_or(&prepared.image);
+            let refined = cutout::refine(vision, &prepared.image)?;
+            let cut = refined.as_ref().unwrap_or(&prepared.image);
+            let repaired = garment::repair_striped_matte(cut);
+            let image = repaired.as_ref().unwrap_or(cut);
             let shape = garment::analyse(image, prepared.category).map_err(|e| match e {
                 Error::InvalidInput { reason } => {
                     Error::invalid_input(format!("garment {}: {reason}", i + 1))
@@ -95,6 +99,7 @@ impl DraftProvider {
                 "category": shape.category.as_str(),
                 "category_detected": shape.detected,
                 "matte_repaired": repaired.is_some(),
+                "matte_refined": refined.is_some(),
                 "landmarks": Value::Object(shape.report()),
             }));
         }
@@ -118,7 +123,7 @@ fn metadata(body: &person::Body, garments: Vec<Value>) -> Map<String, Value> {
     let mut meta = Map::new();
     meta.insert(
         "algorithm".to_owned(),
-        json!("silhouette landmarks, thin-plate-spline warp, shading transfer"),
+        json!("BlazePose body points and person mask, thin-plate-spline warp, shading transfer"),
     );
     meta.insert("landmark_space".to_owned(), json!("provider canvas pixels"));
     meta.insert("person_landmarks".to_owned(), Value::Object(points));

@@ -1,32 +1,41 @@
-//! Person analysis: the silhouette on a studio backdrop and body landmarks read from it.
+//! Person analysis: body points and the person mask from the vision models, and the body
+//! measures the fit and the composition read from them.
 //!
-//! The person canvas is halved, cut out of its backdrop with the same matte the pipeline uses for
-//! garments (a plain, possibly graded backdrop flood-filled from the border, walled by edges), and
-//! the largest foreground component is taken as the person, less the backdrop pockets the matte
-//! gave back to it (see `drop_backdrop_pockets`). Landmarks come from the silhouette's row runs,
-//! top to bottom:
+//! `fitview-vision` gives the 33 BlazePose body points (joints, with visibility), the person mask
+//! and the face mesh. The draft needs the silhouette's measures too, so they are read from the
+//! mask along the joints, at half the canvas' resolution:
 //!
-//! - the head is the first widening, the neck the narrowest rows under it, its base the last
-//!   narrow row before the shoulders spread;
-//! - each shoulder is the silhouette point furthest out along the 45° diagonal (the top-outer
-//!   corner of the deltoid), which is where retailers and the fixtures put it;
-//! - armpits are where the torso's sides, followed upwards from mid-torso, jump outwards into
-//!   the arms; the torso's edges are followed down from there, ignoring arms and hands that touch;
-//! - the waist is the narrowest and the hips the widest torso row in their stretch; the crotch is
-//!   where the centre line leaves the silhouette; legs are tracked run by run down to the soles;
-//! - knees and ankles are placed on the tracked legs by proportion (a silhouette shows no joint).
+//! - the head top is the mask's top above the nose, the chin the face mesh's, the neck base a
+//!   fixed share of the way from the chin to the shoulder joints;
+//! - each shoulder is the mask's point furthest out along the 45° diagonal above its joint (the
+//!   top-outer corner of the deltoid, where retailers and the fixtures put it);
+//! - the torso's edges per row are the mask's run around the line between the shoulder and hip
+//!   joints, stopped where an arm begins (a capsule along shoulder → elbow → wrist → hand, outside
+//!   the joints' lines, so a hand in front of the belly does not cut the torso); the armpits are
+//!   on those edges a fixed share down from the shoulders, the waist is the narrowest and the
+//!   hips the widest row around their joints, the crotch where the mask between the legs ends;
+//! - each leg's centre follows hip → knee → ankle, its width is the mask's run there (split
+//!   between the legs where they touch); knees and ankles are the joints, when visible.
 //!
-//! Distances are judged against the head unit (head top to neck base), so the rules hold at any
-//! scale. Anything not found falls back to proportions and says so, with a low confidence.
+//! Whatever the frame cuts off is placed by proportion and reported as such.
 
-use image::RgbaImage;
+use fitview_vision::{FaceMesh, Landmark, Vision, VisionError};
+use image::{RgbImage, RgbaImage};
 use serde_json::{Map, Value, json};
 
-use super::silhouette::{Mask, P, Run, lerp, median, side_junctions};
+use super::silhouette::{Mask, P, dist, lerp, median};
 use crate::error::{Error, Result};
 use crate::landmarks::BodyLandmarks;
-use crate::pipeline::matte::estimate_backdrop;
-use crate::pipeline::matte_garment;
+
+/// Visibility from which a joint counts as seen.
+const SEEN: f32 = 0.5;
+/// The neck base, as a share of the way from the chin down to the shoulder joints' line.
+const NECK: f32 = 0.55;
+/// The armpits, as a share of the way from the shoulder joints down to the hip joints.
+const ARMPIT: f32 = 0.22;
+/// The outer hips beyond the hip joints, as a share of the joints' span (for a frame that cuts
+/// the hips off).
+const HIP_OUT: f32 = 0.45;
 
 /// Where a landmark came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,17 +58,70 @@ impl Source {
     }
 }
 
-/// One arm as seen in the silhouette: its axis and where it ends.
+/// One arm: the chain shoulder joint → elbow → wrist → hand tip, in canvas pixels.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Arm {
-    /// A point on the arm's axis near the shoulder (canvas pixels).
-    pub origin: P,
-    /// Unit direction down the arm.
-    pub dir: P,
+    /// Shoulder joint, elbow, wrist and the hand's tip.
+    pub chain: [P; 4],
     /// Half the arm's width.
     pub half_width: f32,
-    /// Distance along the axis from `origin` to the fingertips.
-    pub length: f32,
+}
+
+impl Arm {
+    /// Arc length from the shoulder joint to chain point `i`.
+    pub fn length_to(&self, i: usize) -> f32 {
+        (0..i.min(3))
+            .map(|k| dist(self.chain[k], self.chain[k + 1]))
+            .sum()
+    }
+
+    /// Arc length to the wrist, where the hand starts.
+    pub fn wrist(&self) -> f32 {
+        self.length_to(2)
+    }
+
+    /// The nearest point of the chain to `p`: `(arc length there, distance from it)`.
+    pub fn locate(&self, p: P) -> (f32, f32) {
+        let mut best = (0.0, f32::MAX);
+        let mut start = 0.0;
+        for k in 0..3 {
+            let (a, b) = (self.chain[k], self.chain[k + 1]);
+            let len = dist(a, b);
+            let t = if len > 1e-3 {
+                (((p[0] - a[0]) * (b[0] - a[0]) + (p[1] - a[1]) * (b[1] - a[1])) / (len * len))
+                    .clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let q = [lerp(a[0], b[0], t), lerp(a[1], b[1], t)];
+            let d = dist(p, q);
+            if d < best.1 {
+                best = (start + t * len, d);
+            }
+            start += len;
+        }
+        best
+    }
+
+    /// The point at arc length `t` and the chain's unit direction there.
+    pub fn at(&self, t: f32) -> (P, P) {
+        let mut start = 0.0;
+        for k in 0..3 {
+            let (a, b) = (self.chain[k], self.chain[k + 1]);
+            let len = dist(a, b);
+            if t <= start + len || k == 2 {
+                let dir = if len > 1e-3 {
+                    [(b[0] - a[0]) / len, (b[1] - a[1]) / len]
+                } else {
+                    [0.0, 1.0]
+                };
+                let s = t - start;
+                return ([a[0] + dir[0] * s, a[1] + dir[1] * s], dir);
+            }
+            start += len;
+        }
+        (self.chain[3], [0.0, 1.0])
+    }
 }
 
 /// One leg: its centre line sampled per analysis row.
@@ -155,113 +217,145 @@ const GROUPS: [(&str, &[usize]); 8] = [
 
 fn no_person(why: &str) -> Error {
     Error::invalid_input(format!(
-        "person photo: {why}; the draft provider needs one person, head to at least the hips, on a plain studio backdrop"
+        "person photo: {why}; the draft provider needs a photo of one person, seen from the head to at least the hips"
     ))
 }
 
-/// Segments the person and estimates body landmarks; `supplied` points replace estimates.
-pub(crate) fn analyse(person: &RgbaImage, supplied: Option<&BodyLandmarks>) -> Result<Body> {
+/// The vision crate's errors as the engine's: no person and a tiny photo are the input's fault.
+pub(crate) fn vision_error(e: VisionError) -> Error {
+    match e {
+        VisionError::NoPerson { .. } => no_person("no person found in the photo"),
+        VisionError::ImageTooSmall { .. } => Error::invalid_input(format!("person photo: {e}")),
+        other => Error::internal(format!("draft vision models: {other}")),
+    }
+}
+
+/// A joint in analysis-grid pixels with its visibility.
+#[derive(Debug, Clone, Copy)]
+struct Joint {
+    p: P,
+    vis: f32,
+}
+
+/// The body points the measures use, each pair ordered image-left then image-right.
+struct Joints {
+    nose: Joint,
+    mouth: [Joint; 2],
+    shoulders: [Joint; 2],
+    elbows: [Joint; 2],
+    wrists: [Joint; 2],
+    index: [Joint; 2],
+    hips: [Joint; 2],
+    knees: [Joint; 2],
+    ankles: [Joint; 2],
+    heels: [Joint; 2],
+    toes: [Joint; 2],
+}
+
+impl Joints {
+    fn new(points: &fitview_vision::BodyPoints, to_grid: impl Fn(P) -> P) -> Joints {
+        let one = |l: Landmark| {
+            let k = points.get(l);
+            Joint {
+                p: to_grid(k.xy()),
+                vis: k.visibility,
+            }
+        };
+        // The person's right side is on the image's left in a frontal photo; from behind the
+        // other way round. Order by the shoulders' columns.
+        let frontal = points.get(Landmark::RightShoulder).x <= points.get(Landmark::LeftShoulder).x;
+        let pair = |left: Landmark, right: Landmark| {
+            if frontal {
+                [one(right), one(left)]
+            } else {
+                [one(left), one(right)]
+            }
+        };
+        Joints {
+            nose: one(Landmark::Nose),
+            mouth: pair(Landmark::MouthLeft, Landmark::MouthRight),
+            shoulders: pair(Landmark::LeftShoulder, Landmark::RightShoulder),
+            elbows: pair(Landmark::LeftElbow, Landmark::RightElbow),
+            wrists: pair(Landmark::LeftWrist, Landmark::RightWrist),
+            index: pair(Landmark::LeftIndex, Landmark::RightIndex),
+            hips: pair(Landmark::LeftHip, Landmark::RightHip),
+            knees: pair(Landmark::LeftKnee, Landmark::RightKnee),
+            ankles: pair(Landmark::LeftAnkle, Landmark::RightAnkle),
+            heels: pair(Landmark::LeftHeel, Landmark::RightHeel),
+            toes: pair(Landmark::LeftFootIndex, Landmark::RightFootIndex),
+        }
+    }
+}
+
+fn mid(a: P, b: P) -> P {
+    [(a[0] + b[0]) * 0.5, (a[1] + b[1]) * 0.5]
+}
+
+/// Finds the person with the vision models and measures the body; `supplied` points replace
+/// estimates.
+pub(crate) fn analyse(
+    vision: &Vision,
+    person: &RgbaImage,
+    supplied: Option<&BodyLandmarks>,
+) -> Result<Body> {
+    let rgb = RgbImage::from_fn(person.width(), person.height(), |x, y| {
+        let [r, g, b, _] = person.get_pixel(x, y).0;
+        image::Rgb([r, g, b])
+    });
+    let found = vision.person(&rgb).map_err(vision_error)?;
+    let face = vision.face(&rgb, &found).map_err(vision_error)?;
     let factor = if person.width() >= 256 && person.height() >= 256 {
         2
     } else {
         1
     };
     let small = downsample(person, factor);
-    let matted = matte_garment(&small).map_err(|e| match e {
-        Error::InvalidInput { reason }
-            if reason.contains("backdrop") && !reason.contains("only") =>
-        {
-            no_person("the background is not a plain studio backdrop")
-        }
-        Error::InvalidInput { .. } => no_person("no person found in front of the backdrop"),
-        other => other,
-    })?;
     let (w, h) = (small.width() as usize, small.height() as usize);
-    let mut alpha: Vec<u8> = matted.pixels().map(|p| p.0[3]).collect();
-    if let Some(backdrop) = estimate_backdrop(&small) {
-        drop_backdrop_pockets(&small, &mut alpha, backdrop);
-    }
+    let mask_px = found.mask.as_raw();
+    let full_w = person.width() as usize;
+    let n = factor * factor;
+    let alpha: Vec<u8> = (0..w * h)
+        .map(|i| {
+            let (gx, gy) = ((i % w) * factor as usize, (i / w) * factor as usize);
+            let mut sum = 0u32;
+            for dy in 0..factor as usize {
+                for dx in 0..factor as usize {
+                    sum += u32::from(mask_px[(gy + dy) * full_w + gx + dx]);
+                }
+            }
+            ((sum + n / 2) / n) as u8
+        })
+        .collect();
     let mut mask = Mask::from_alpha(&alpha, w, h, 128);
     let area = mask.keep_largest_component();
-    let Some((x0, y0, x1, y1)) = mask.bbox() else {
-        return Err(no_person("no person found in front of the backdrop"));
-    };
-    let frac = area as f32 / (w * h) as f32;
-    if !(0.015..=0.75).contains(&frac) || (y1 - y0) < h * 3 / 10 || (x0 == 0 && x1 + 1 == w) {
-        return Err(no_person(
-            "no person-shaped figure found against the backdrop",
-        ));
+    if (area as f32) < 0.004 * (w * h) as f32 {
+        return Err(no_person("the person found is too small to dress"));
     }
-    let alpha = alpha
+    let alpha: Vec<u8> = alpha
         .iter()
         .zip(&mask.data)
         .map(|(&a, &keep)| if keep { a } else { 0 })
         .collect();
-    let measured = measure(&mask)
-        .ok_or_else(|| no_person("no head, neck and shoulders found in the silhouette"))?;
     let s = factor as f32;
+    let to_grid = |p: P| [(p[0] - 0.5 * (s - 1.0)) / s, (p[1] - 0.5 * (s - 1.0)) / s];
+    let joints = Joints::new(&found.points, to_grid);
+    let chin = face.as_ref().map(|f| to_grid(f.points[CHIN]));
+    let forehead = face.as_ref().map(|f| to_grid(f.points[FOREHEAD]));
+    let measured = measure(&mask, &joints, chin, forehead).map_err(no_person)?;
     let mut body = measured.into_body(mask, small, alpha, s);
-    body.skin = face_colour(person, &body);
+    body.skin = face
+        .as_ref()
+        .and_then(|f| face_colour(person, f))
+        .or_else(|| cheek_colour(person, &body));
     if let Some(given) = supplied {
         body.apply_supplied(given);
     }
     Ok(body)
 }
 
-/// Largest step between 4-neighbours (any channel) that still continues the backdrop: above
-/// the noise of a smooth studio sweep, well below the step at a body's outline.
-const BACKDROP_STEP: i32 = 8;
-
-/// Whether `p` could be the backdrop `backdrop`, lit as the sweep lights it or in a floor
-/// shadow: the same chromaticity, between half and a little more than its brightness.
-fn backdrop_coloured(p: [u8; 4], backdrop: [u8; 3]) -> bool {
-    let sum = |c: [f32; 3]| c[0] + c[1] + c[2] + 1.0;
-    let c = [f32::from(p[0]), f32::from(p[1]), f32::from(p[2])];
-    let b = backdrop.map(f32::from);
-    let (sc, sb) = (sum(c), sum(b));
-    let chroma = (c[0] / sc - b[0] / sb).abs() + (c[1] / sc - b[1] / sb).abs();
-    chroma < 0.03 && (0.5..=1.12).contains(&(sc / sb))
-}
-
-/// Makes transparent the parts of the matte's foreground that continue the backdrop with no
-/// edge: the matte gives back to the foreground backdrop-reached parts that its closed outline
-/// encloses when their colour differs from its backdrop model, and a vignette or a floor shadow
-/// makes the narrow gaps between an arm and the body or between trouser legs differ from that
-/// model. Spread from the backdrop through backdrop-coloured pixels, by steps no larger than
-/// the sweep's own, those gaps are reached; the body's outline, an edge, is never crossed.
-fn drop_backdrop_pockets(img: &RgbaImage, alpha: &mut [u8], backdrop: [u8; 3]) {
-    let (w, h) = (img.width() as usize, img.height() as usize);
-    let px = img.as_raw();
-    let colour = |i: usize| [px[4 * i], px[4 * i + 1], px[4 * i + 2], 255];
-    let step = |i: usize, j: usize| {
-        (0..3)
-            .map(|c| (i32::from(px[4 * i + c]) - i32::from(px[4 * j + c])).abs())
-            .max()
-            .unwrap_or(0)
-    };
-    let mut backdrop_px: Vec<bool> = alpha.iter().map(|&a| a < 128).collect();
-    let mut queue: std::collections::VecDeque<usize> =
-        (0..w * h).filter(|&i| backdrop_px[i]).collect();
-    while let Some(i) = queue.pop_front() {
-        let (x, y) = (i % w, i / w);
-        let neighbours = [
-            (x > 0).then(|| i - 1),
-            (x + 1 < w).then(|| i + 1),
-            (y > 0).then(|| i - w),
-            (y + 1 < h).then(|| i + w),
-        ];
-        for j in neighbours.into_iter().flatten() {
-            if !backdrop_px[j]
-                && step(i, j) <= BACKDROP_STEP
-                && backdrop_coloured(colour(j), backdrop)
-            {
-                backdrop_px[j] = true;
-                alpha[j] = 0;
-                queue.push_back(j);
-            }
-        }
-    }
-}
+/// Face-mesh indices of the chin's lowest point and the forehead's top.
+const CHIN: usize = 152;
+const FOREHEAD: usize = 10;
 
 /// Box-averages by `factor` (1 returns a copy).
 fn downsample(img: &RgbaImage, factor: u32) -> RgbaImage {
@@ -299,29 +393,6 @@ struct Measured {
     legs: [Leg; 2],
 }
 
-struct Marks {
-    points: [Option<P>; 15],
-    sources: [Option<Source>; 15],
-    confidence: [f32; 15],
-}
-
-/// Runs of a row with the one under (or nearest to) `x`.
-fn nearest_run(runs: &[Run], x: f32) -> Option<Run> {
-    runs.iter()
-        .copied()
-        .min_by(|a, b| run_distance(*a, x).total_cmp(&run_distance(*b, x)))
-}
-
-fn run_distance(run: Run, x: f32) -> f32 {
-    if x < run.left() {
-        run.left() - x
-    } else if x > run.right() {
-        x - run.right()
-    } else {
-        0.0
-    }
-}
-
 /// Index of the row minimising (or maximising) `width` over `rows`, taking the middle of a plateau
 /// within half a pixel of the extreme.
 fn extreme_row(rows: &[(usize, f32)], widest: bool) -> Option<usize> {
@@ -335,77 +406,54 @@ fn extreme_row(rows: &[(usize, f32)], widest: bool) -> Option<usize> {
     plateau.get(plateau.len() / 2).copied()
 }
 
-fn measure(mask: &Mask) -> Option<Measured> {
+/// Steps from `p` along unit `dir` while the mask holds, up to `max` steps.
+fn reach(mask: &Mask, p: P, dir: P, max: f32) -> f32 {
+    let mut t = 0.0;
+    while t < max {
+        let q = [p[0] + dir[0] * (t + 1.0), p[1] + dir[1] * (t + 1.0)];
+        if q[0] < 0.0 || q[1] < 0.0 || !mask.get(q[0].round() as usize, q[1].round() as usize) {
+            break;
+        }
+        t += 1.0;
+    }
+    t
+}
+
+/// `x` along a chain of points at row `y` (linear on the segment spanning `y`; the ends beyond).
+fn chain_x(chain: &[P], y: f32) -> f32 {
+    for pair in chain.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if (y >= a[1] && y <= b[1]) || (y <= a[1] && y >= b[1]) {
+            let t = if (b[1] - a[1]).abs() > 1e-3 {
+                (y - a[1]) / (b[1] - a[1])
+            } else {
+                0.0
+            };
+            return lerp(a[0], b[0], t);
+        }
+    }
+    if y < chain[0][1] {
+        chain[0][0]
+    } else {
+        chain[chain.len() - 1][0]
+    }
+}
+
+fn measure(
+    mask: &Mask,
+    j: &Joints,
+    chin: Option<P>,
+    forehead: Option<P>,
+) -> std::result::Result<Measured, &'static str> {
     let (w, h) = (mask.width, mask.height);
-    let (y_top, y_bot) = mask.row_extent()?;
-    let mut runs = Vec::new();
-
-    // Head, neck and the start of the shoulders, following the run under the head's centre.
-    mask.runs_into(y_top, &mut runs);
-    let mut c = nearest_run(&runs, w as f32 * 0.5)?.centre();
-    let head_top = [c, y_top as f32];
-    let mut widths: Vec<(usize, f32, f32)> = Vec::new();
-    let (mut wmax, mut wneck): (f32, f32) = (0.0, f32::MAX);
-    let mut in_neck = false;
-    let mut shoulders_row = None;
-    for y in y_top..=y_bot {
-        mask.runs_into(y, &mut runs);
-        let run = nearest_run(&runs, c)?;
-        if run_distance(run, c) > run.width() {
-            return None;
-        }
-        let width = run.width();
-        widths.push((y, width, run.centre()));
-        if !in_neck {
-            wmax = wmax.max(width);
-            in_neck = y > y_top + 3 && wmax >= 6.0 && width < 0.8 * wmax;
-            c = run.centre();
-        } else {
-            wneck = wneck.min(width);
-            if width > 2.0 * wneck.max(2.0) {
-                shoulders_row = Some(widths.len() - 1);
-                break;
-            }
-            c = run.centre();
-        }
+    let sh = [j.shoulders[0].p, j.shoulders[1].p];
+    let hip = [j.hips[0].p, j.hips[1].p];
+    let (sh_mid, hip_mid) = (mid(sh[0], sh[1]), mid(hip[0], hip[1]));
+    let span = dist(sh[0], sh[1]).max(2.0);
+    let torso_len = hip_mid[1] - sh_mid[1];
+    if torso_len < 0.3 * span || torso_len < 4.0 {
+        return Err("the person is not upright (shoulders not above hips)");
     }
-    let shoulders_row = shoulders_row?;
-    let neck_index = (0..shoulders_row)
-        .rev()
-        .find(|&i| widths[i].1 <= 1.15 * wneck)?;
-    let (neck_y, _, neck_x) = widths[neck_index];
-    let neck_y = neck_y as f32;
-    let neck = [neck_x, neck_y];
-    let head_unit = neck_y - y_top as f32;
-    if head_unit < 8.0 || neck_y as usize + 2 >= y_bot {
-        return None;
-    }
-
-    // Shoulders: the outermost point along each upper diagonal.
-    let mut left_sh: Option<(f32, P)> = None;
-    let mut right_sh: Option<(f32, P)> = None;
-    let sh_end = ((neck_y + 0.7 * head_unit) as usize).min(y_bot);
-    for y in neck_y as usize..=sh_end {
-        mask.runs_into(y, &mut runs);
-        let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
-            continue;
-        };
-        let yf = y as f32;
-        let l = [first.left(), yf];
-        let r = [last.right(), yf];
-        if left_sh.is_none_or(|(s, _)| -l[0] - yf > s) {
-            left_sh = Some((-l[0] - yf, l));
-        }
-        if right_sh.is_none_or(|(s, _)| r[0] - yf > s) {
-            right_sh = Some((r[0] - yf, r));
-        }
-    }
-    let (left_sh, right_sh) = (left_sh?.1, right_sh?.1);
-    let span = right_sh[0] - left_sh[0];
-    if span < 2.5 * wneck {
-        return None;
-    }
-
     let mut marks = Marks {
         points: [None; 15],
         sources: [None; 15],
@@ -414,312 +462,362 @@ fn measure(mask: &Mask) -> Option<Measured> {
     let set = |m: &mut Marks, i: usize, p: P, source: Source, conf: f32| {
         m.points[i] = Some(p);
         m.sources[i] = Some(source);
-        m.confidence[i] = conf;
+        m.confidence[i] = conf.clamp(0.0, 1.0);
     };
-    set(&mut marks, 0, head_top, Source::Measured, 0.95);
-    set(
-        &mut marks,
-        1,
-        [neck_x, neck_y - 0.19 * head_unit],
-        Source::Proportion,
-        0.3,
-    );
-    set(&mut marks, 2, neck, Source::Measured, 0.85);
-    let plausible = if (0.9..=2.2).contains(&(span / head_unit)) {
-        1.0
-    } else {
-        0.6
-    };
-    let level = if (left_sh[1] - right_sh[1]).abs() < 0.12 * span {
-        1.0
-    } else {
-        0.7
-    };
-    set(
-        &mut marks,
-        3,
-        left_sh,
-        Source::Measured,
-        0.85 * plausible * level,
-    );
-    set(
-        &mut marks,
-        4,
-        right_sh,
-        Source::Measured,
-        0.85 * plausible * level,
-    );
 
-    // Armpits, where the torso's sides followed upwards meet the arms.
-    let mid_y = ((neck_y + 0.9 * head_unit) as usize).min(y_bot);
-    let separated = mask
-        .run_at(mid_y, neck_x)
-        .is_some_and(|r| r.width() < 0.9 * span);
-    let found = if separated {
-        side_junctions(mask, mid_y, neck_y as usize, neck_x)
-    } else {
-        [None, None]
+    // Head and neck.
+    let nose = j.nose.p;
+    let mouth_y = (j.mouth[0].p[1] + j.mouth[1].p[1]) * 0.5;
+    let chin = chin.unwrap_or([nose[0], mouth_y + 1.2 * (mouth_y - nose[1]).max(1.0)]);
+    let neck_y = lerp(chin[1], sh_mid[1], NECK);
+    let neck = [lerp(chin[0], sh_mid[0], NECK), neck_y];
+    let column = nose[0].round().clamp(0.0, (w - 1) as f32) as usize;
+    let from = (nose[1].round().max(0.0) as usize).min(h - 1);
+    let mut top = from;
+    for y in (0..from).rev() {
+        if mask.get(column, y) {
+            top = y;
+        } else if top - y > 3 {
+            break;
+        }
+    }
+    let head_top_y = forehead.map_or(top as f32, |f| (top as f32).min(f[1]));
+    let head_top = [nose[0], head_top_y.max(0.0)];
+    let head_unit = (neck_y - head_top[1]).max(span / 2.2).max(8.0);
+    let head_conf = if head_top_y > 0.5 { 0.9 } else { 0.4 };
+    set(
+        &mut marks,
+        0,
+        head_top,
+        Source::Measured,
+        head_conf * j.nose.vis,
+    );
+    set(&mut marks, 1, chin, Source::Measured, 0.8 * j.nose.vis);
+    set(&mut marks, 2, neck, Source::Proportion, 0.7 * j.nose.vis);
+    let neck_probe = [neck[0], lerp(chin[1], neck_y, 0.6)];
+    let neck_half_width = ((reach(mask, neck_probe, [-1.0, 0.0], span)
+        + reach(mask, neck_probe, [1.0, 0.0], span))
+        * 0.5)
+        .clamp(0.08 * span, 0.3 * span);
+
+    // Shoulders: the outermost mask point along the upper diagonal above each joint.
+    for (k, side) in [-1.0f32, 1.0].into_iter().enumerate() {
+        let joint = sh[k];
+        let (y0, y1) = (
+            (joint[1] - 0.6 * span).max(0.0),
+            joint[1].min((h - 1) as f32),
+        );
+        let (xa, xb) = (joint[0] - side * 0.1 * span, joint[0] + side * 0.45 * span);
+        let (x0, x1) = (xa.min(xb).max(0.0), xa.max(xb).min((w - 1) as f32));
+        let mut best: Option<(f32, P)> = None;
+        for y in y0 as usize..=y1 as usize {
+            for x in x0 as usize..=x1 as usize {
+                if mask.get(x, y) {
+                    let score = side * x as f32 - y as f32;
+                    if best.is_none_or(|(s, _)| score > s) {
+                        best = Some((score, [x as f32, y as f32]));
+                    }
+                }
+            }
+        }
+        let conf = j.shoulders[k].vis;
+        match best {
+            Some((_, p)) => set(&mut marks, 3 + k, p, Source::Measured, 0.9 * conf),
+            None => set(
+                &mut marks,
+                3 + k,
+                [joint[0] + side * 0.12 * span, joint[1] - 0.1 * span],
+                Source::Proportion,
+                0.4 * conf,
+            ),
+        }
+    }
+
+    // Arms: shoulder joint → elbow → wrist → the hand's tip.
+    let mut arms = [None, None];
+    for (k, side) in [-1.0f32, 1.0].into_iter().enumerate() {
+        let (s, e, wr) = (sh[k], j.elbows[k].p, j.wrists[k].p);
+        let tip = if j.index[k].vis > 0.3 {
+            let t = j.index[k].p;
+            [t[0] + 0.2 * (t[0] - wr[0]), t[1] + 0.2 * (t[1] - wr[1])]
+        } else {
+            [wr[0] + 0.45 * (wr[0] - e[0]), wr[1] + 0.45 * (wr[1] - e[1])]
+        };
+        let upper = dist(s, e).max(1.0);
+        let normal = [(e[1] - s[1]) / upper, -(e[0] - s[0]) / upper];
+        // The outward normal (away from the torso) measures the arm's half width even where
+        // the arm touches the body.
+        let out = if normal[0] * side >= 0.0 {
+            normal
+        } else {
+            [-normal[0], -normal[1]]
+        };
+        let half = reach(mask, mid(s, e), out, 0.4 * span);
+        let half_width = if half > 0.0 { half } else { 0.1 * span };
+        arms[k] = Some(Arm {
+            chain: [s, e, wr, tip],
+            half_width: half_width.clamp(0.05 * span, 0.2 * span),
+        });
+    }
+    let in_arm = |p: P| {
+        arms.iter()
+            .flatten()
+            .any(|a| a.locate(p).1 < a.half_width * 1.05)
     };
-    let fallback = |sh: P, side: f32| [sh[0] - side * 0.155 * span, sh[1] + 0.29 * span];
-    for (k, (sh, side)) in [(left_sh, -1.0), (right_sh, 1.0)].into_iter().enumerate() {
-        match found[k] {
-            Some(p) if p[1] > sh[1] => set(&mut marks, 5 + k, p, Source::Measured, 0.8),
-            _ => set(
+
+    // Torso rows: the run around the joints' centre line, stopped where an arm begins outside
+    // the joints' lines.
+    let t_of = |y: f32| ((y - sh_mid[1]) / torso_len).clamp(0.0, 1.3);
+    let torso_row = |y: usize| -> Option<(f32, f32)> {
+        let t = t_of(y as f32).min(1.0);
+        let c = lerp(sh_mid[0], hip_mid[0], t).round();
+        if c < 0.0 || !mask.get(c as usize, y) {
+            return None;
+        }
+        let (core_l, core_r) = (lerp(sh[0][0], hip[0][0], t), lerp(sh[1][0], hip[1][0], t));
+        let c = c as usize;
+        let (mut l, mut r) = (c, c);
+        while l > 0
+            && mask.get(l - 1, y)
+            && !((l - 1) as f32 <= core_l && in_arm([(l - 1) as f32, y as f32]))
+        {
+            l -= 1;
+        }
+        while r + 1 < w
+            && mask.get(r + 1, y)
+            && !((r + 1) as f32 >= core_r && in_arm([(r + 1) as f32, y as f32]))
+        {
+            r += 1;
+        }
+        Some((l as f32, r as f32))
+    };
+    let armpit_y = sh_mid[1] + ARMPIT * torso_len;
+    let knee_mid = mid(j.knees[0].p, j.knees[1].p);
+    let legs_chain = |k: usize| [hip[k], j.knees[k].p, j.ankles[k].p];
+    let crotch_y = {
+        let (a, b) = (
+            hip_mid[1].max(0.0) as usize,
+            lerp(hip_mid[1], knee_mid[1], 0.6) as usize,
+        );
+        (a..b.min(h)).find(|&y| {
+            let c = (chain_x(&legs_chain(0), y as f32) + chain_x(&legs_chain(1), y as f32)) * 0.5;
+            c >= 0.0 && !mask.get(c.round() as usize, y)
+        })
+    };
+    let torso_end = crotch_y
+        .map_or(hip_mid[1] + 0.35 * torso_len, |c| c as f32)
+        .min((h - 1) as f32);
+    let mut torso = vec![None; h];
+    let start = armpit_y.round().max(0.0) as usize;
+    let mut rows: Vec<(usize, f32)> = Vec::new();
+    let end = (torso_end.max(0.0) as usize).min(h - 1);
+    for (y, slot) in torso.iter_mut().enumerate().take(end + 1).skip(start) {
+        if let Some((l, r)) = torso_row(y) {
+            *slot = Some((l, r));
+            rows.push((y, r - l));
+        }
+    }
+    for (k, side) in [-1.0f32, 1.0].into_iter().enumerate() {
+        let y = armpit_y.round().max(0.0) as usize;
+        match torso.get(y).copied().flatten() {
+            Some((l, r)) => set(
                 &mut marks,
                 5 + k,
-                fallback(sh, side),
+                [if k == 0 { l } else { r }, y as f32],
+                Source::Measured,
+                0.8 * j.shoulders[k].vis,
+            ),
+            None => set(
+                &mut marks,
+                5 + k,
+                [sh[k][0] - side * 0.08 * span, armpit_y],
                 Source::Proportion,
                 0.35,
             ),
         }
     }
-    let armpit_y = marks.points[5]
-        .zip(marks.points[6])
-        .map_or(mid_y as f32, |(a, b)| a[1].max(b[1]));
-
-    // Torso edges from the armpits down to the crotch (or the frame).
-    let mut torso = vec![None; h];
-    let start = (armpit_y.round() as usize).min(y_bot);
-    let mut centre = neck_x;
-    let mut prev: Option<(f32, f32)> = None;
-    let mut crotch_y = None;
-    let mut torso_rows: Vec<(usize, f32)> = Vec::new();
-    for (y, slot) in torso.iter_mut().enumerate().take(y_bot + 1).skip(start) {
-        let Some(run) = mask.run_at(y, centre) else {
-            crotch_y = Some(y as f32);
-            break;
-        };
-        let (mut l, mut r) = (run.left(), run.right());
-        if let Some((pl, pr)) = prev {
-            let jump = (0.06 * (pr - pl)).max(2.5);
-            if l < pl - jump {
-                l = pl;
+    let within = |a: f32, b: f32| -> Vec<(usize, f32)> {
+        let (ya, yb) = (sh_mid[1] + a * torso_len, sh_mid[1] + b * torso_len);
+        rows.iter()
+            .copied()
+            .filter(|r| (r.0 as f32) >= ya && (r.0 as f32) <= yb)
+            .collect()
+    };
+    let hip_vis = j.hips[0].vis.min(j.hips[1].vis);
+    let waist = extreme_row(&within(0.45, 0.68), false);
+    let hips = extreme_row(&within(0.85, 1.08), true);
+    let hip_span = dist(hip[0], hip[1]).max(1.0);
+    for (i, row, fallback_y) in [
+        (7, waist, sh_mid[1] + 0.62 * torso_len),
+        (9, hips, hip_mid[1]),
+    ] {
+        match row.and_then(|y| torso[y].map(|t| (y, t))) {
+            Some((y, (l, r))) => {
+                set(
+                    &mut marks,
+                    i,
+                    [l, y as f32],
+                    Source::Measured,
+                    0.75 * hip_vis.max(0.3),
+                );
+                set(
+                    &mut marks,
+                    i + 1,
+                    [r, y as f32],
+                    Source::Measured,
+                    0.75 * hip_vis.max(0.3),
+                );
             }
-            if r > pr + jump {
-                r = pr;
+            None => {
+                let c = lerp(sh_mid[0], hip_mid[0], t_of(fallback_y));
+                let half = if i == 9 {
+                    0.5 * hip_span + HIP_OUT * hip_span
+                } else {
+                    0.42 * span
+                };
+                set(
+                    &mut marks,
+                    i,
+                    [c - half, fallback_y],
+                    Source::Proportion,
+                    0.3,
+                );
+                set(
+                    &mut marks,
+                    i + 1,
+                    [c + half, fallback_y],
+                    Source::Proportion,
+                    0.3,
+                );
             }
         }
-        prev = Some((l, r));
-        *slot = Some((l, r));
-        torso_rows.push((y, r - l));
-        centre = (l + r) * 0.5;
     }
 
-    // Waist (narrowest) and hips (widest) in their stretches.
-    let waist_lo = armpit_y + 0.3 * head_unit;
-    let waist_hi = (neck_y + 1.6 * head_unit).min(crotch_y.unwrap_or(f32::MAX) - 1.0);
-    let waist_rows: Vec<(usize, f32)> = torso_rows
-        .iter()
-        .copied()
-        .filter(|r| (waist_lo..=waist_hi).contains(&(r.0 as f32)))
-        .collect();
-    let waist_y = extreme_row(&waist_rows, false)?;
-    let hip_hi = (waist_y as f32 + 0.9 * head_unit).min(crotch_y.unwrap_or(f32::MAX) - 1.0);
-    let hip_rows: Vec<(usize, f32)> = torso_rows
-        .iter()
-        .copied()
-        .filter(|r| r.0 >= waist_y && (r.0 as f32) <= hip_hi)
-        .collect();
-    let hip_y = extreme_row(&hip_rows, true)?;
-    let torso_conf = if waist_rows.len() > 4 { 0.7 } else { 0.4 };
-    let (wl, wr) = torso[waist_y]?;
-    set(
-        &mut marks,
-        7,
-        [wl, waist_y as f32],
-        Source::Measured,
-        torso_conf,
-    );
-    set(
-        &mut marks,
-        8,
-        [wr, waist_y as f32],
-        Source::Measured,
-        torso_conf,
-    );
-    let (hl, hr) = torso[hip_y]?;
-    let hip_conf = if hip_y as f32 >= hip_hi - 1.0 && crotch_y.is_none() {
-        0.4
-    } else {
-        torso_conf
-    };
-    set(
-        &mut marks,
-        9,
-        [hl, hip_y as f32],
-        Source::Measured,
-        hip_conf,
-    );
-    set(
-        &mut marks,
-        10,
-        [hr, hip_y as f32],
-        Source::Measured,
-        hip_conf,
-    );
-
-    // Legs, tracked run by run from the crotch down.
+    // Legs: centre along hip → knee → ankle, width from the mask's run.
     let mut legs = [Leg::default(), Leg::default()];
-    let mut leg_ends = [None, None];
-    if let Some(cy) = crotch_y {
-        let centre = torso[(cy as usize).saturating_sub(1)].map_or(neck_x, |(l, r)| (l + r) * 0.5);
-        // A foot narrower than the trouser leg above it, set off-centre, or a row or two lost to
-        // the matte between hem and foot must not end the leg: the track continues with any run
-        // overlapping the last one, across a short gap.
-        let max_gap = (0.12 * head_unit).max(2.0) as usize;
-        for (k, side) in [-1.0f32, 1.0].into_iter().enumerate() {
-            let mut track: Option<Run> = None;
-            let mut missed = 0;
-            for y in cy as usize..=y_bot {
-                mask.runs_into(y, &mut runs);
-                let candidate = match track {
-                    None => runs
-                        .iter()
-                        .copied()
-                        .filter(|r| (r.centre() - centre) * side > 0.0)
-                        .min_by(|a, b| {
-                            (a.centre() - centre)
-                                .abs()
-                                .total_cmp(&(b.centre() - centre).abs())
-                        }),
-                    Some(t) => runs
-                        .iter()
-                        .copied()
-                        .filter(|r| r.start <= t.end + 2 && r.end + 2 >= t.start)
-                        .min_by(|a, b| {
-                            (a.centre() - t.centre())
-                                .abs()
-                                .total_cmp(&(b.centre() - t.centre()).abs())
-                        }),
-                };
-                let Some(run) = candidate else {
-                    if track.is_none() || missed >= max_gap {
-                        break;
+    let foot_y = |k: usize| j.heels[k].p[1].max(j.toes[k].p[1]).max(j.ankles[k].p[1]);
+    for (k, leg) in legs.iter_mut().enumerate() {
+        let chain = legs_chain(k);
+        let other = legs_chain(1 - k);
+        let end = foot_y(k).min((h - 1) as f32);
+        let mut y = hip_mid[1].max(0.0);
+        while y <= end {
+            let yi = y as usize;
+            let cx = chain_x(&chain, y);
+            if let Some(run) = (cx >= 0.0).then(|| mask.run_at(yi, cx)).flatten() {
+                let ox = chain_x(&other, y);
+                let (mut l, mut r) = (run.left(), run.right());
+                if ox > l && ox < r {
+                    let split = (cx + ox) * 0.5;
+                    if ox > cx {
+                        r = split;
+                    } else {
+                        l = split;
                     }
-                    missed += 1;
-                    continue;
-                };
-                missed = 0;
-                track = Some(run);
-                legs[k]
-                    .samples
-                    .push((y as f32, run.centre(), run.width() * 0.5));
-                leg_ends[k] = Some(y as f32);
+                }
+                let half = ((r - l) * 0.5).clamp(0.02 * span, 0.35 * span);
+                leg.samples.push((y, (l + r) * 0.5, half));
             }
+            y += 1.0;
         }
     }
-    let full_body = y_bot + 4 <= h
-        && leg_ends
-            .iter()
-            .all(|e| e.is_some_and(|y| y + 3.0 >= y_bot as f32))
-        && legs
-            .iter()
-            .all(|l| l.samples.len() as f32 > 1.5 * head_unit);
+    let in_frame = |p: P| p[1] < (h - 2) as f32 && p[0] >= 0.0 && p[0] < w as f32;
+    for k in 0..2 {
+        if j.knees[k].vis >= SEEN && in_frame(j.knees[k].p) {
+            set(
+                &mut marks,
+                11 + k,
+                j.knees[k].p,
+                Source::Measured,
+                j.knees[k].vis,
+            );
+        }
+        if j.ankles[k].vis >= SEEN && in_frame(j.ankles[k].p) {
+            set(
+                &mut marks,
+                13 + k,
+                j.ankles[k].p,
+                Source::Measured,
+                j.ankles[k].vis,
+            );
+        }
+    }
+    let full_body = (0..2)
+        .all(|k| j.ankles[k].vis >= SEEN && in_frame(j.ankles[k].p) && foot_y(k) < (h - 2) as f32);
+    let ankle_y = (j.ankles[0].p[1] + j.ankles[1].p[1]) * 0.5;
     let figure_height = if full_body {
-        y_bot as f32 - y_top as f32
+        foot_y(0).max(foot_y(1)) - head_top[1]
     } else {
-        head_unit / 0.163
+        ((ankle_y - head_top[1]) / 0.955).max(2.5 * torso_len)
     };
-    if full_body {
-        let sole = y_bot as f32;
-        let ankle_y = sole - 0.045 * figure_height;
-        let knee_y = hip_y as f32 + 0.48 * (ankle_y - hip_y as f32);
-        for (k, leg) in legs.iter().enumerate() {
-            if let (Some((kx, _)), Some((ax, _))) = (leg.at(knee_y), leg.at(ankle_y)) {
-                set(&mut marks, 11 + k, [kx, knee_y], Source::Measured, 0.55);
-                set(&mut marks, 13 + k, [ax, ankle_y], Source::Measured, 0.65);
-            }
-        }
-    }
-
-    // Arms: the run beside the torso, tracked down to the fingertips.
-    let mut arms = [None, None];
-    for (k, side) in [-1.0f32, 1.0].into_iter().enumerate() {
-        let Some(pit) = marks.points[5 + k] else {
-            continue;
-        };
-        let mut samples: Vec<(f32, f32, f32)> = Vec::new();
-        let mut track: Option<f32> = None;
-        for y in (pit[1] as usize + 1)..=y_bot {
-            mask.runs_into(y, &mut runs);
-            let candidate = match (track, torso.get(y).copied().flatten()) {
-                (None, Some((l, r))) => {
-                    let edge = if side < 0.0 { l } else { r };
-                    runs.iter()
-                        .copied()
-                        .filter(|run| {
-                            (run.centre() - edge) * side > 0.0 && run_distance(*run, edge) > 0.5
-                        })
-                        .min_by(|a, b| run_distance(*a, edge).total_cmp(&run_distance(*b, edge)))
-                }
-                (None, None) => None,
-                // Follow the same arm: near its last centre and no wider than it was (a hand
-                // ending beside a thigh must not hand the track over to the leg).
-                (Some(t), _) => {
-                    let width = samples.last().map_or(f32::MAX, |s| 2.0 * s.2);
-                    nearest_run(&runs, t).filter(|r| {
-                        run_distance(*r, t) < 0.5 * width.min(r.width()) + 2.0
-                            && r.width() <= 1.5 * width + 3.0
-                    })
-                }
-            };
-            let Some(run) = candidate else {
-                if track.is_some() {
-                    break;
-                }
-                continue;
-            };
-            track = Some(run.centre());
-            samples.push((y as f32, run.centre(), run.width() * 0.5));
-        }
-        arms[k] = fit_arm(&samples, side, marks.points[3 + k]?);
-    }
-
-    Some(Measured {
+    Ok(Measured {
         points: marks.points,
         sources: marks.sources,
         confidence: marks.confidence,
         torso,
-        neck_half_width: wneck * 0.5,
+        neck_half_width,
         head_unit,
         figure_height,
         full_body,
-        crotch_y,
+        crotch_y: crotch_y.map(|y| y as f32),
         arms,
         legs,
     })
 }
 
-/// Fits the arm's axis to the run centres of its upper 60% (upper arm and forearm are nearly in
-/// line when arms hang); the axis starts level with the shoulder.
-fn fit_arm(samples: &[(f32, f32, f32)], side: f32, shoulder: P) -> Option<Arm> {
-    if samples.len() < 6 {
+struct Marks {
+    points: [Option<P>; 15],
+    sources: [Option<Source>; 15],
+    confidence: [f32; 15],
+}
+
+/// Median colour of the face inside the mesh's outline, between the eyes and the mouth (cheeks,
+/// nose; hair and brows excluded).
+fn face_colour(person: &RgbaImage, face: &FaceMesh) -> Option<[f32; 3]> {
+    let oval = face.oval();
+    // Mesh points: 159/386 upper eyelids, 13 upper lip.
+    let eye_y = (face.points[159][1] + face.points[386][1]) * 0.5;
+    let mouth_y = face.points[13][1];
+    let (x0, _, x1, _) = face.bbox();
+    let mut channels: [Vec<f32>; 3] = Default::default();
+    let (ya, yb) = (eye_y.max(0.0) as u32, mouth_y.max(0.0) as u32);
+    let (xa, xb) = (x0.max(0.0) as u32, x1.max(0.0) as u32);
+    for y in ya..=yb.min(person.height().saturating_sub(1)) {
+        for x in xa..=xb.min(person.width().saturating_sub(1)) {
+            if fitview_vision::point_in_polygon(&oval, x as f32, y as f32) {
+                let p = person.get_pixel(x, y).0;
+                for c in 0..3 {
+                    channels[c].push(f32::from(p[c]));
+                }
+            }
+        }
+    }
+    if channels[0].len() < 20 {
         return None;
     }
-    let upper = &samples[..(samples.len() * 3 / 5).max(4)];
-    let n = upper.len() as f32;
-    let my = upper.iter().map(|s| s.0).sum::<f32>() / n;
-    let mx = upper.iter().map(|s| s.1).sum::<f32>() / n;
-    let syy: f32 = upper.iter().map(|s| (s.0 - my).powi(2)).sum();
-    let sxy: f32 = upper.iter().map(|s| (s.0 - my) * (s.1 - mx)).sum();
-    let slope = if syy > 1e-3 { sxy / syy } else { 0.0 };
-    // Hanging arms only: a raised or crossed arm is outside what this provider handles.
-    if !(slope * side > -0.2 && slope * side < 1.2) {
-        return None;
+    let [r, g, b] = &mut channels;
+    Some([median(r)?, median(g)?, median(b)?])
+}
+
+/// Median colour between the head's top and the neck, where no face mesh was found.
+fn cheek_colour(person: &RgbaImage, body: &Body) -> Option<[f32; 3]> {
+    let top = body.landmarks.head_top?;
+    let neck = body.landmarks.neck?;
+    let unit = body.head_unit;
+    let half = body.neck_half_width * 0.6;
+    let mut channels: [Vec<f32>; 3] = Default::default();
+    let (y0, y1) = ((top[1] + 0.5 * unit) as u32, (top[1] + 0.72 * unit) as u32);
+    let (x0, x1) = ((neck[0] - half).max(0.0) as u32, (neck[0] + half) as u32);
+    for y in y0..=y1.min(person.height() - 1) {
+        for x in x0..=x1.min(person.width() - 1) {
+            let p = person.get_pixel(x, y).0;
+            for c in 0..3 {
+                channels[c].push(f32::from(p[c]));
+            }
+        }
     }
-    let origin = [mx + slope * (shoulder[1] - my), shoulder[1]];
-    let norm = (1.0 + slope * slope).sqrt();
-    let dir = [slope / norm, 1.0 / norm];
-    let last = samples.last()?;
-    let length = (last.0 - shoulder[1]) * norm;
-    let mut widths: Vec<f32> = upper.iter().map(|s| s.2).collect();
-    let half_width = median(&mut widths)?;
-    Some(Arm {
-        origin,
-        dir,
-        half_width,
-        length,
-    })
+    let [r, g, b] = &mut channels;
+    Some([median(r)?, median(g)?, median(b)?])
 }
 
 impl Measured {
@@ -731,10 +829,8 @@ impl Measured {
         }
         let arms = self.arms.map(|a| {
             a.map(|a| Arm {
-                origin: to_canvas(a.origin),
-                dir: a.dir,
+                chain: a.chain.map(to_canvas),
                 half_width: a.half_width * s,
-                length: a.length * s,
             })
         });
         let legs = self.legs.map(|l| Leg {
@@ -764,27 +860,6 @@ impl Measured {
             skin: None,
         }
     }
-}
-
-/// Median colour of the middle of the face, between the hairline and the chin.
-fn face_colour(person: &RgbaImage, body: &Body) -> Option<[f32; 3]> {
-    let top = body.landmarks.head_top?;
-    let neck = body.landmarks.neck?;
-    let unit = body.head_unit;
-    let half = body.neck_half_width * 0.6;
-    let mut channels: [Vec<f32>; 3] = Default::default();
-    let (y0, y1) = ((top[1] + 0.5 * unit) as u32, (top[1] + 0.72 * unit) as u32);
-    let (x0, x1) = ((neck[0] - half).max(0.0) as u32, (neck[0] + half) as u32);
-    for y in y0..=y1.min(person.height() - 1) {
-        for x in x0..=x1.min(person.width() - 1) {
-            let p = person.get_pixel(x, y).0;
-            for c in 0..3 {
-                channels[c].push(f32::from(p[c]));
-            }
-        }
-    }
-    let [r, g, b] = &mut channels;
-    Some([median(r)?, median(g)?, median(b)?])
 }
 
 impl Body {
@@ -912,37 +987,8 @@ mod tests {
     use crate::limits::Limits;
 
     #[test]
-    fn backdrop_pockets_are_dropped_but_not_the_body_beside_them() {
-        // A backdrop with a soft gradient; a dark body (columns 8..16) and a skin-coloured arm
-        // (columns 24..28); between them a pocket the matte marked opaque, continuing the
-        // backdrop with no edge.
-        let (w, h) = (32u32, 20u32);
-        let img = RgbaImage::from_fn(w, h, |x, y| {
-            let bg = (226 + (x + y) / 8) as u8;
-            match x {
-                8..16 => image::Rgba([60, 50, 48, 255]),
-                24..28 => image::Rgba([220, 170, 130, 255]),
-                _ => image::Rgba([bg, bg, bg.saturating_sub(2), 255]),
-            }
-        });
-        let mut alpha: Vec<u8> = (0..w * h)
-            .map(|i| {
-                if (8..28).contains(&(i % w)) && i / w < 14 {
-                    255
-                } else {
-                    0
-                }
-            })
-            .collect();
-        drop_backdrop_pockets(&img, &mut alpha, [230, 230, 228]);
-        let at = |x: u32, y: u32| alpha[(y * w + x) as usize];
-        assert_eq!(at(20, 5), 0, "the pocket between body and arm is backdrop");
-        assert_eq!(at(10, 5), 255, "the body stays");
-        assert_eq!(at(25, 5), 255, "the light arm stays");
-    }
-
-    #[test]
     fn arms_are_found_on_every_fixture_person() {
+        let vision = Vision::global().unwrap();
         for spec in fitview_fixtures::person_specs() {
             let path = format!(
                 "{}/../../fixtures/persons/{}.jpg",
@@ -956,18 +1002,31 @@ mod tests {
                 None,
             )
             .unwrap();
-            let body = analyse(&prepared.canvas, None).unwrap();
+            let body = analyse(vision, &prepared.canvas, None).unwrap();
             for (k, arm) in body.arms.iter().enumerate() {
                 let arm = arm.unwrap_or_else(|| panic!("{}: arm {k} not found", spec.id));
-                // Hanging arms, a little outward, reaching at least the hips.
+                // Hanging arms, a little outward, the wrists below the waist.
+                let [s, _, wrist, _] = arm.chain;
                 let side = if k == 0 { -1.0 } else { 1.0 };
-                assert!(
-                    arm.dir[0] * side > 0.05 && arm.dir[0] * side < 0.4,
-                    "{}: {arm:?}",
-                    spec.id
-                );
-                assert!(arm.length > 2.0 * body.head_unit, "{}: {arm:?}", spec.id);
+                let waist = body.landmarks.waist_left.unwrap();
+                assert!((wrist[0] - s[0]) * side > 0.0, "{}: {arm:?}", spec.id);
+                assert!(wrist[1] > waist[1], "{}: {arm:?} waist {waist:?}", spec.id);
             }
         }
+    }
+
+    #[test]
+    fn an_arm_chain_locates_points_along_it() {
+        let arm = Arm {
+            chain: [[0.0, 0.0], [0.0, 10.0], [10.0, 10.0], [10.0, 14.0]],
+            half_width: 2.0,
+        };
+        assert_eq!(arm.length_to(3), 24.0);
+        assert_eq!(arm.wrist(), 20.0);
+        let (t, d) = arm.locate([5.0, 11.0]);
+        assert!((t - 15.0).abs() < 1e-4 && (d - 1.0).abs() < 1e-4, "{t} {d}");
+        let (p, dir) = arm.at(12.0);
+        assert_eq!(p, [2.0, 10.0]);
+        assert_eq!(dir, [1.0, 0.0]);
     }
 }
