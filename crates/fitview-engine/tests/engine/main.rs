@@ -8,6 +8,7 @@ mod cache;
 mod draft_quality;
 mod engine_faults;
 mod engine_results;
+mod licence;
 mod provider_calls;
 mod redis;
 mod restore;
