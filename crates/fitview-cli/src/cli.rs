@@ -31,6 +31,8 @@ pub enum Command {
     Variations(VariationsArgs),
     /// List the providers, their models and capabilities.
     Providers(ProvidersArgs),
+    /// What provider calls cost: the spend ledger per day, provider and model.
+    Costs(CostsArgs),
     /// Delete stored results older than a given age (and partial writes, kept uploads).
     Gc(GcArgs),
     /// Delete every stored result made from given photos, and the kept photos (erasure requests).
@@ -69,6 +71,41 @@ pub struct GcArgs {
     /// Print a JSON report.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `fitview costs`
+#[derive(Debug, Args)]
+pub struct CostsArgs {
+    /// First day to show (UTC, YYYY-MM-DD), inclusive.
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub from: Option<String>,
+    /// Last day to show (UTC, YYYY-MM-DD), inclusive.
+    #[arg(long, value_name = "DAY", value_parser = parse_day)]
+    pub to: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Parses a day as the ledger names days: `2026-12-04`.
+pub fn parse_day(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let parts: Vec<&str> = text.split('-').collect();
+    let number = |part: &str, len: usize| {
+        (part.len() == len && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    };
+    match parts.as_slice() {
+        [y, m, d]
+            if number(y, 4).is_some()
+                && number(m, 2).is_some_and(|m| (1..=12).contains(&m))
+                && number(d, 2).is_some_and(|d| (1..=31).contains(&d)) =>
+        {
+            Ok(text.to_owned())
+        }
+        _ => Err(format!("`{text}` is not a day like 2026-12-04")),
+    }
 }
 
 /// `fitview forget`
@@ -214,13 +251,51 @@ pub struct TryonArgs {
     /// Number of alternative images.
     #[arg(long, default_value_t = 1)]
     pub samples: u8,
-    /// Prefer the provider's best model over its fastest.
-    #[arg(long)]
-    pub best: bool,
+    #[command(flatten)]
+    pub mode: QualityArgs,
     #[command(flatten)]
     pub provider: ProviderArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The quality mode, shared by the commands that make try-ons.
+#[derive(Debug, Args)]
+pub struct QualityArgs {
+    /// Quality mode, the speed/quality trade-off: each provider maps it to a model or
+    /// setting, priced per mode (see `fitview providers`). (`--quality` is the encoder's.)
+    #[arg(long, value_enum, default_value_t = QualityArg::Fast)]
+    pub mode: QualityArg,
+    /// The same as --mode best.
+    #[arg(long, conflicts_with = "mode")]
+    pub best: bool,
+}
+
+impl QualityArgs {
+    /// The mode the flags choose.
+    pub fn mode(&self) -> fitview_engine::QualityMode {
+        use fitview_engine::QualityMode;
+        if self.best {
+            return QualityMode::Best;
+        }
+        match self.mode {
+            QualityArg::Fast => QualityMode::Fast,
+            QualityArg::Balanced => QualityMode::Balanced,
+            QualityArg::Best => QualityMode::Best,
+        }
+    }
+}
+
+/// Quality mode flag.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum QualityArg {
+    /// The fastest, cheapest model or setting (default).
+    Fast,
+    /// The middle one.
+    Balanced,
+    /// The best, slower and dearer (`quality` is its earlier name).
+    #[value(alias = "quality")]
+    Best,
 }
 
 /// `fitview variations`
@@ -271,12 +346,16 @@ pub struct BatchArgs {
     /// Generate at most this many items in this run.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
-    /// Stop starting items once their estimated cost would pass this many US dollars.
+    /// Most US dollars the batch may spend in this output directory, earlier runs included:
+    /// counted from what each call really cost (recorded in the journal), and a call is not
+    /// started when its price would pass it. Raise it and run again to resume.
     #[arg(long, value_name = "USD", value_parser = parse_usd)]
     pub max_cost: Option<f64>,
     /// Seconds one provider call is assumed to take, for --dry-run's time estimate.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_latency)]
     pub assume_latency: f64,
+    #[command(flatten)]
+    pub mode: QualityArgs,
     #[command(flatten)]
     pub provider: ProviderArgs,
     #[command(flatten)]
@@ -367,6 +446,16 @@ mod tests {
         assert_eq!(parse_latency("2.5"), Ok(2.5));
         for bad in ["inf", "1e300", "-1", "NaN", "x"] {
             assert!(parse_latency(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_day("2026-12-04"), Ok("2026-12-04".to_owned()));
+        for bad in [
+            "2026-13-01",
+            "2026-1-01",
+            "26-12-04",
+            "yesterday",
+            "2026-12-32",
+        ] {
+            assert!(parse_day(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_usd("0"), Ok(0.0));
         for bad in ["nan", "inf", "-0.5", "x"] {

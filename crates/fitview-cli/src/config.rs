@@ -148,6 +148,34 @@ mod tests {
     }
 
     #[test]
+    fn per_mode_settings_and_mock_faults_read_from_the_file_by_mode_name() {
+        use fitview_engine::QualityMode;
+        let config = parse(
+            "[provider_settings]\nfaults = [\"refusal\", \"slow:5\"]\n\
+             [provider_settings.modes.best]\nusd_per_image = 0.12\n\
+             [providers.grok.modes.quality]\nusd_per_image = 0.06\n\
+             [providers.nano-banana.modes.fast]\nmodel = \"gemini-3.1-flash-image\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.provider_settings.mode_price(QualityMode::Best),
+            Some(0.12)
+        );
+        assert_eq!(config.provider_settings.faults, ["refusal", "slow:5"]);
+        assert_eq!(
+            config.providers["grok"].mode_price(QualityMode::Best),
+            Some(0.06),
+            "`quality` names the best mode"
+        );
+        assert_eq!(
+            config.providers["nano-banana"].mode_model(QualityMode::Fast),
+            Some("gemini-3.1-flash-image")
+        );
+        let problems = parse("[provider_settings.modes.turbo]\nusd_per_image = 1\n").unwrap_err();
+        assert!(problems[0].contains("turbo"), "{problems:?}");
+    }
+
+    #[test]
     fn every_wrong_key_is_reported_with_its_line_not_only_the_first() {
         let text = "provider = \"mock\"\nprovidr = \"x\"\n[limits]\nmax_widht = 10\n\
                     max_width = \"big\"\nmax_heigth = 5\n";

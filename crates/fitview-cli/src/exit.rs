@@ -18,6 +18,9 @@ pub const IO: u8 = 7;
 /// A batch ran to its end but some items failed or were flagged by the quality checks (the
 /// report says which); running the same command again retries them.
 pub const ITEMS_FAILED: u8 = 8;
+/// A spend cap stopped the work: `--max-cost` of a batch, or the engine's `budget.daily_usd`
+/// (error code `budget_exceeded`); raise the cap, or wait for the next day, to go on.
+pub const BUDGET: u8 = 9;
 /// The user stopped the command with Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;
 
@@ -65,6 +68,7 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
             | Error::MalformedResponse { .. } => REFUSED,
             Error::Config { .. } | Error::Auth { .. } => CONFIG,
             Error::Storage { .. } => IO,
+            Error::BudgetExceeded { .. } => BUDGET,
             _ => INTERNAL,
         };
     }

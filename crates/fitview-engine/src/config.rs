@@ -59,6 +59,9 @@ pub struct EngineConfig {
     pub validation: ValidationConfig,
     /// Spend caps on recorded provider cost (see [`crate::budget`]).
     pub budget: BudgetConfig,
+    /// Whether the output serves a business: then a provider whose licence allows research
+    /// use only is refused when the engine is built (see [`crate::provider::licence`]).
+    pub commercial: bool,
 }
 
 impl Default for EngineConfig {
@@ -79,6 +82,7 @@ impl Default for EngineConfig {
             store: StoreConfig::default(),
             validation: ValidationConfig::default(),
             budget: BudgetConfig::default(),
+            commercial: false,
         }
     }
 }

@@ -18,6 +18,7 @@ use crate::ledger::SpendLedger;
 use crate::pipeline::{self, FinishedImage, Placement};
 use crate::prepared::{Garment, Person, PreparedInputs};
 use crate::provider::chain::{chain_names, settings_for};
+use crate::provider::licence;
 use crate::provider::throttle::Throttle;
 use crate::provider::{
     PreparedGarment, ProviderAttempt, ProviderOutput, ProviderRegistry, ProviderRequest, Style,
@@ -118,6 +119,18 @@ impl EngineBuilder {
                 &self.config.style_provider_settings,
             ),
         };
+        let commercial = self.config.commercial;
+        for p in std::iter::once(&provider).chain(&fallbacks) {
+            licence::check_commercial(commercial, "try-on provider", p.name(), &p.licence())?;
+        }
+        if let Ok(style) = &style_provider {
+            licence::check_commercial(
+                commercial,
+                "style provider",
+                style.name(),
+                &style.licence(),
+            )?;
+        }
         let cpu = Semaphore::new(self.config.cpu_workers);
         let store = match self.store {
             Some(store) => Some(store),
@@ -434,13 +447,15 @@ impl Engine {
         let mut timings = StageTimings::default();
         let placement = prepared.person.placement;
         let reference = self.try_on_reference(prepared, provider_request.person_landmarks);
-        let estimate =
-            provider.capabilities().cost_per_image_usd * f64::from(provider_request.samples.max(1));
+        // Priced, and recorded, at the model the quality mode picks.
+        let offer = provider.offer(provider_request.quality);
+        let estimate = offer.usd_per_image * f64::from(provider_request.samples.max(1));
         let call = |seed: Option<u64>| {
             let provider = provider.clone();
             let inner = self.inner.clone();
             let mut request = provider_request.clone();
             request.seed = seed;
+            let model = offer.model.clone();
             async move {
                 let _slot = inner.provider_calls.acquire().await?;
                 inner.budget.check(estimate).await?;
@@ -450,7 +465,7 @@ impl Engine {
                     .ledger()
                     .record(
                         provider.name(),
-                        provider.model(),
+                        &model,
                         out.usage.estimated_cost_usd,
                         out.images.len(),
                     )

@@ -289,7 +289,7 @@ mod tests {
             ),
             ("seed", key_with(|_, o| o.seed = Some(7))),
             ("samples", key_with(|_, o| o.samples = 2)),
-            ("quality", key_with(|_, o| o.quality = QualityMode::Quality)),
+            ("quality", key_with(|_, o| o.quality = QualityMode::Best)),
             ("size", key_with(|_, o| o.output.long_edge = 512)),
             (
                 "format",

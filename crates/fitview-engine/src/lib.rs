@@ -62,7 +62,7 @@ pub use key::{ContentKey, ImageDigest, InputHash, KeyInputs, PIPELINE_VERSION, i
 pub use landmarks::BodyLandmarks;
 pub use ledger::{SpendEntry, SpendLedger};
 pub use limits::Limits;
-pub use provider::{Capabilities, Style, StyleProvider, TryOnProvider};
+pub use provider::{Capabilities, LicenceTerms, ModeOffer, Style, StyleProvider, TryOnProvider};
 pub use request::{
     GarmentCategory, GarmentInput, OutputFormat, OutputOptions, QualityMode, TryOnOptions,
     TryOnRequest,

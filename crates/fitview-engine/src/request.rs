@@ -146,24 +146,59 @@ impl std::str::FromStr for OutputFormat {
     }
 }
 
-/// Speed/quality trade-off; providers map it to a model or a setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+/// Speed/quality trade-off; every provider maps each mode to a model or a setting, priced per
+/// mode ([`crate::provider::ModeOffer`]): Gemini flash-lite / flash / pro, FASHN `performance` /
+/// `balanced` / `quality`, Vertex `baseSteps`, xAI `quality` `low` / `medium` / `high`.
+///
+/// Names: `fast`, `balanced`, `best`; `quality`, the earlier name of the best mode, is still
+/// read (`"quality"` in JSON and TOML, `--quality quality` on the command line).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum QualityMode {
-    /// The fastest, cheapest model.
+    /// The fastest, cheapest model or setting.
     #[default]
     Fast,
-    /// The best model, slower and dearer.
-    Quality,
+    /// The middle model or setting.
+    Balanced,
+    /// The best model or setting, slower and dearer.
+    #[serde(alias = "quality")]
+    Best,
 }
 
 impl QualityMode {
+    /// Every mode, cheapest first.
+    pub const ALL: [QualityMode; 3] = [QualityMode::Fast, QualityMode::Balanced, QualityMode::Best];
+
     /// The stable name used in flags and keys.
     pub fn as_str(self) -> &'static str {
         match self {
             QualityMode::Fast => "fast",
-            QualityMode::Quality => "quality",
+            QualityMode::Balanced => "balanced",
+            QualityMode::Best => "best",
+        }
+    }
+}
+
+impl std::fmt::Display for QualityMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for QualityMode {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fast" => Ok(QualityMode::Fast),
+            "balanced" => Ok(QualityMode::Balanced),
+            "best" | "quality" => Ok(QualityMode::Best),
+            other => Err(Error::invalid_input(format!(
+                "unknown quality mode `{other}` (expected fast, balanced or best)"
+            ))),
         }
     }
 }
@@ -324,5 +359,28 @@ impl TryOnRequest {
         } else {
             Err(Error::invalid_input(problems.join("; ")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_modes_parse_by_name_and_the_old_name_of_best_still_works() {
+        for mode in QualityMode::ALL {
+            assert_eq!(mode.as_str().parse::<QualityMode>().unwrap(), mode);
+            let json = serde_json::to_string(&mode).unwrap();
+            assert_eq!(json, format!("\"{mode}\""));
+            assert_eq!(serde_json::from_str::<QualityMode>(&json).unwrap(), mode);
+        }
+        assert_eq!("quality".parse::<QualityMode>().unwrap(), QualityMode::Best);
+        assert_eq!(
+            serde_json::from_str::<QualityMode>("\"quality\"").unwrap(),
+            QualityMode::Best
+        );
+        let err = "turbo".parse::<QualityMode>().unwrap_err();
+        assert_eq!(err.code(), "invalid_input");
+        assert!(err.to_string().contains("fast, balanced or best"), "{err}");
     }
 }

@@ -5,7 +5,8 @@ OpenAI-shaped; xAI's own `xai-sdk` speaks gRPC and cannot reach a REST fake).
 Usage: python3 xai_openai_sdk.py BASE_URL   (a running xAI fake, e.g. http://127.0.0.1:PORT)
 
 Run by crates/fitview-fakes/tests/sdk_oracles.rs after FitView's `grok` provider has made one
-edit (`/v1/images/edits`) and one generation (`/v1/images/generations`) against the same fake.
+try-on (a multi-image edit with `images` and `quality`), one edit (`/v1/images/edits`) and one
+generation (`/v1/images/generations`) against the same fake.
 It checks that
 
 1. every field of FitView's request bodies (read back from the fake's `GET /_fake/requests`)
@@ -99,7 +100,9 @@ def image_object(value):
 
 def check_fitview_requests(base):
     requests = recorded(base)
-    edits = [r for r in requests if r["path"] == "/v1/images/edits" and r["body"]]
+    all_edits = [r for r in requests if r["path"] == "/v1/images/edits" and r["body"]]
+    tryons = [r for r in all_edits if "images" in r["body"]]
+    edits = [r for r in all_edits if "images" not in r["body"]]
     generations = [r for r in requests if r["path"] == "/v1/images/generations" and r["body"]]
     check("fitview sent an edit and a generation", edits and generations, [r["path"] for r in requests])
     for request in edits + generations:
@@ -129,6 +132,25 @@ def check_fitview_requests(base):
           replayed[0]["body"])
     check("the SDK's JSON post sends fitview's edit body",
           replayed[1]["path"] == "/v1/images/edits" and replayed[1]["body"] == edit)
+
+    check("fitview sent a try-on edit", tryons, [sorted(r["body"]) for r in all_edits])
+    tryon = tryons[-1]["body"]
+    check_fields("try-on", tryon, image_edit_params.ImageEditParamsNonStreaming)
+    check("try-on: `images`, not `image`", "image" not in tryon, sorted(tryon))
+    sources = tryon["images"]
+    check("try-on: the person and a garment, at most 5 sources",
+          isinstance(sources, list) and 2 <= len(sources) <= 5, len(sources))
+    for source in sources:
+        check("try-on: each source is a JPEG or PNG",
+              image_object(source).startswith((JPEG_MAGIC, PNG_MAGIC)))
+    check("try-on: names its sources <IMAGE_0>, <IMAGE_1>",
+          "<IMAGE_0>" in tryon["prompt"] and "<IMAGE_1>" in tryon["prompt"])
+    before = len(recorded(base))
+    answer = sdk.post("/images/edits", cast_to=ImagesResponse, body=tryon)
+    replayed = recorded(base)[before:]
+    check("the SDK's JSON post sends fitview's try-on body", replayed[0]["body"] == tryon)
+    check("try-on: the SDK parses the answer's JPEG and cost",
+          jpeg(answer.data[0].b64_json) and answer.usage is not None, answer.usage)
 
 
 def jpeg(b64):

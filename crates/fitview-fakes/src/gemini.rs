@@ -25,12 +25,16 @@ use serde_json::{Value, json};
 use crate::picture;
 use crate::server::{FakeServer, RecordedRequest, Shared};
 
-/// Models the fake serves (current GA ids and the 2.5 model until its shutdown).
-pub const MODELS: [&str; 3] = [
+/// Models the fake serves (current GA ids, Nano Banana 2 Lite, and the 2.5 model until its
+/// shutdown).
+pub const MODELS: [&str; 4] = [
+    "gemini-3.1-flash-lite-image",
     "gemini-3.1-flash-image",
     "gemini-3-pro-image",
     "gemini-2.5-flash-image",
 ];
+/// Models that make 1K images only: asked for another size, the fake answers 400.
+const ONLY_1K: [&str; 1] = ["gemini-3.1-flash-lite-image"];
 /// Request bodies above this are refused (the Gemini API's inline limit since 2026-01).
 const MAX_BODY: usize = 100 * 1024 * 1024;
 const MAX_IMAGES: usize = 14;
@@ -224,6 +228,13 @@ async fn handle(State(shared): AppState, uri: Uri, headers: HeaderMap, body: Byt
         Ok(request) => request,
         Err(message) => return invalid_argument(&message),
     };
+    if ONLY_1K.contains(&model)
+        && let Some(size) = request.image_size.as_deref().filter(|s| *s != "1K")
+    {
+        return invalid_argument(&format!(
+            "Image size {size} is not supported by models/{model}; it supports 1K only."
+        ));
+    }
     let scenario = shared.scenario(&headers);
     respond(scenario, model, request).await
 }

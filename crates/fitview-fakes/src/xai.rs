@@ -4,9 +4,12 @@
 //! wrong key is 400 "Incorrect API key provided", a missing one 401), JSON only (multipart edits
 //! are 415), known fields (`size` is 400 "Argument not supported: size"), `n` 1-10, the aspect
 //! ratio and resolution enums, `image` as an object (a bare string is rejected), `image` and
-//! `images` (at most 3) mutually exclusive, data-URI inputs; and answers with real JPEG bytes in
-//! `b64_json` (output follows the input's aspect on edits), or the moderation, credit and
-//! error shapes observed in practice, flat (`{"code","error"}`) or nested (OpenAI style).
+//! `images` (at most 3; 5 for `grok-imagine-image-2.0`) mutually exclusive, data-URI inputs,
+//! `quality` `low|medium|high|auto`; and answers with real JPEG bytes in `b64_json` (output
+//! follows the first input's aspect on edits), billed per image by the quality (2.0) or at the
+//! $0.02 list price, or the moderation, credit and error shapes observed in practice, flat
+//! (`{"code","error"}`) or nested (OpenAI style). `grok-imagine-image-quality`, retired on
+//! 2026-11-02, is 404 like any unknown model.
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -25,13 +28,14 @@ use crate::picture;
 use crate::server::{FakeServer, RecordedRequest, Shared};
 
 /// Models the fake serves.
-pub const MODELS: [&str; 5] = [
+pub const MODELS: [&str; 4] = [
     "grok-imagine-image",
-    "grok-imagine-image-quality",
     "grok-imagine-image-2.0",
     "grok-2-image",
     "grok-2-image-1212",
 ];
+/// The model that takes `quality` and 5 source images.
+const MODEL_2_0: &str = "grok-imagine-image-2.0";
 const ASPECT_RATIOS: [&str; 14] = [
     "1:1", "3:4", "4:3", "9:16", "16:9", "2:3", "3:2", "9:19.5", "19.5:9", "9:20", "20:9", "1:2",
     "2:1", "auto",
@@ -51,6 +55,9 @@ const FIELDS: [&str; 10] = [
 const INVALID: &str = "Client specified an invalid argument";
 /// $0.02 per image in xAI's ticks (1e-10 USD).
 const TICKS_PER_IMAGE: u64 = 200_000_000;
+/// What a 2.0 image costs at `quality` low, medium and high, in ticks: FitView's assumed
+/// prices ($0.02, $0.04, $0.07; xAI's notes give none), so tests can tell the qualities apart.
+const TICKS_2_0: [u64; 3] = [200_000_000, 400_000_000, 700_000_000];
 
 /// What the fake does with a valid request.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,9 +210,12 @@ async fn handle(State(shared): AppState, uri: Uri, headers: HeaderMap, body: Byt
 
 struct Checked {
     n: u32,
+    ticks_per_image: u64,
     prompt: String,
     aspect_ratio: Option<String>,
     input: Option<image::DynamicImage>,
+    /// The other sources of a multi-image edit (a try-on's garments).
+    others: Vec<image::DynamicImage>,
 }
 
 fn validate(body: &Value, edit: bool) -> Result<Checked, (StatusCode, String)> {
@@ -259,17 +269,38 @@ fn validate(body: &Value, edit: bool) -> Result<Checked, (StatusCode, String)> {
     {
         return Err(bad(format!("Invalid resolution: {v}")));
     }
+    let ticks_per_image = match obj.get("quality") {
+        None => TICKS_PER_IMAGE,
+        Some(v) => match v.as_str() {
+            Some("low" | "auto") => TICKS_2_0[0],
+            Some("medium") => TICKS_2_0[1],
+            Some("high") => TICKS_2_0[2],
+            _ => return Err(bad(format!("Invalid quality: {v}"))),
+        },
+    };
+    // `quality` only means something to 2.0; the others bill the list price.
+    let ticks_per_image = if model == MODEL_2_0 {
+        ticks_per_image
+    } else {
+        TICKS_PER_IMAGE
+    };
+    let max_sources = if model == MODEL_2_0 { 5 } else { 3 };
     let mut input = None;
+    let mut others = Vec::new();
     if edit {
         let sources: Vec<&Value> = match (obj.get("image"), obj.get("images")) {
             (Some(_), Some(_)) => {
                 return Err(bad("`image` and `images` are mutually exclusive".into()));
             }
             (Some(one), None) => vec![one],
-            (None, Some(Value::Array(many))) if !many.is_empty() && many.len() <= 3 => {
+            (None, Some(Value::Array(many))) if !many.is_empty() && many.len() <= max_sources => {
                 many.iter().collect()
             }
-            (None, Some(_)) => return Err(bad("`images` must hold 1 to 3 images".into())),
+            (None, Some(_)) => {
+                return Err(bad(format!(
+                    "`images` must hold 1 to {max_sources} images for {model}"
+                )));
+            }
             (None, None) => return Err(bad("an image edit needs `image` or `images`".into())),
         };
         for source in sources {
@@ -297,14 +328,20 @@ fn validate(body: &Value, edit: bool) -> Result<Checked, (StatusCode, String)> {
                 .map_err(|_| bad("Invalid base64 image data".into()))?;
             let decoded = picture::load(&bytes)
                 .ok_or_else(|| bad("Unsupported or corrupt input image".into()))?;
-            input.get_or_insert(decoded);
+            if input.is_none() {
+                input = Some(decoded);
+            } else {
+                others.push(decoded);
+            }
         }
     }
     Ok(Checked {
         n,
+        ticks_per_image,
         prompt: prompt.to_owned(),
         aspect_ratio,
         input,
+        others,
     })
 }
 
@@ -320,7 +357,7 @@ fn kind(value: &Value) -> &'static str {
 }
 
 async fn respond(scenario: XaiScenario, request: Checked) -> Response {
-    let usage = json!({"cost_in_usd_ticks": TICKS_PER_IMAGE * u64::from(request.n)});
+    let usage = json!({"cost_in_usd_ticks": request.ticks_per_image * u64::from(request.n)});
     match scenario {
         XaiScenario::Success => json_response(StatusCode::OK, images(&request, "")),
         XaiScenario::DataUriPrefix => json_response(StatusCode::OK, images(&request, "data:image/jpeg;base64,")),
@@ -393,12 +430,17 @@ fn images(request: &Checked, prefix: &str) -> Value {
                 ((f64::from(w) * scale) as u32).max(1),
                 ((f64::from(h) * scale) as u32).max(1),
             );
-            image::imageops::resize(
-                &input.to_rgba8(),
-                size.0,
-                size.1,
-                image::imageops::FilterType::Triangle,
-            )
+            if request.others.is_empty() {
+                image::imageops::resize(
+                    &input.to_rgba8(),
+                    size.0,
+                    size.1,
+                    image::imageops::FilterType::Triangle,
+                )
+            } else {
+                // A multi-image edit: the later sources laid over the first, as a try-on.
+                picture::dressed(Some(input), &request.others, size)
+            }
         }
         None => picture::gradient(
             picture::size_for(request.aspect_ratio.as_deref().unwrap_or("1:1"), 1024),
@@ -412,7 +454,7 @@ fn images(request: &Checked, prefix: &str) -> Value {
             json!({"b64_json": format!("{prefix}{}", base64::engine::general_purpose::STANDARD.encode(jpeg)), "mime_type": "image/jpeg", "revised_prompt": ""})
         })
         .collect();
-    json!({"created": 1_776_527_939, "data": data, "usage": {"cost_in_usd_ticks": TICKS_PER_IMAGE * u64::from(request.n)}})
+    json!({"created": 1_776_527_939, "data": data, "usage": {"cost_in_usd_ticks": request.ticks_per_image * u64::from(request.n)}})
 }
 
 fn json_response(status: StatusCode, value: Value) -> Response {

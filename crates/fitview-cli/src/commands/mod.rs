@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod batch;
+mod costs;
 mod gc;
 mod providers;
 mod serve;
@@ -18,13 +19,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // store's own maintenance. Others use one when asked (flag, FITVIEW_STORE, config file).
     let default_store = matches!(
         cli.command,
-        Command::Tryon(_) | Command::Gc(_) | Command::Forget(_)
+        Command::Tryon(_) | Command::Gc(_) | Command::Forget(_) | Command::Costs(_)
     );
     apply_storage_args(&mut config, &cli.storage, default_store);
     match cli.command {
         Command::Tryon(args) => tryon::run(config, args).await,
         Command::Variations(args) => variations::run(config, args).await,
         Command::Providers(args) => providers::run(config, args),
+        Command::Costs(args) => costs::run(config, args).await,
         Command::Batch(args) => batch::run(config, args).await,
         Command::Gc(args) => gc::gc(config, args).await,
         Command::Forget(args) => gc::forget(config, args).await,

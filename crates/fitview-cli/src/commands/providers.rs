@@ -1,6 +1,7 @@
 //! `fitview providers`: what is available and what each can do.
 
 use fitview_engine::EngineConfig;
+use fitview_engine::ModeOffer;
 use fitview_engine::provider::ProviderRegistry;
 use serde::Serialize;
 
@@ -13,6 +14,9 @@ struct Listed {
     kind: &'static str,
     model: Option<String>,
     capabilities: Option<fitview_engine::Capabilities>,
+    /// What each quality mode calls and costs (try-on providers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    modes: Vec<ModeOffer>,
     unavailable: Option<String>,
 }
 
@@ -21,17 +25,18 @@ impl Listed {
     fn new(
         name: &str,
         kind: &'static str,
-        built: fitview_engine::Result<(String, fitview_engine::Capabilities)>,
+        built: fitview_engine::Result<(String, fitview_engine::Capabilities, Vec<ModeOffer>)>,
     ) -> Self {
-        let (model, capabilities, unavailable) = match built {
-            Ok((model, capabilities)) => (Some(model), Some(capabilities), None),
-            Err(e) => (None, None, Some(e.to_string())),
+        let (model, capabilities, modes, unavailable) = match built {
+            Ok((model, capabilities, modes)) => (Some(model), Some(capabilities), modes, None),
+            Err(e) => (None, None, Vec::new(), Some(e.to_string())),
         };
         Self {
             name: name.to_owned(),
             kind,
             model,
             capabilities,
+            modes,
             unavailable,
         }
     }
@@ -41,15 +46,20 @@ pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
     let registry = ProviderRegistry::with_builtins();
     let mut listed = Vec::new();
     for name in registry.try_on_names() {
+        // A provider's own `[providers.<name>]` settings, else the single-provider table.
+        let settings = config
+            .providers
+            .get(name)
+            .unwrap_or(&config.provider_settings);
         let built = registry
-            .try_on(name, &config.provider_settings)
-            .map(|p| (p.model().to_owned(), p.capabilities()));
+            .try_on(name, settings)
+            .map(|p| (p.model().to_owned(), p.capabilities(), p.modes()));
         listed.push(Listed::new(name, "try-on", built));
     }
     for name in registry.style_names() {
         let built = registry
             .style(name, &config.style_provider_settings)
-            .map(|p| (p.model().to_owned(), p.capabilities()));
+            .map(|p| (p.model().to_owned(), p.capabilities(), Vec::new()));
         listed.push(Listed::new(name, "style", built));
     }
     if args.json {
@@ -72,6 +82,22 @@ pub fn run(config: EngineConfig, args: ProvidersArgs) -> anyhow::Result<()> {
                     caps.max_samples,
                     caps.cost_per_image_usd
                 )?;
+                for m in &p.modes {
+                    let setting = if m.setting.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", m.setting)
+                    };
+                    outln!(
+                        "{:<12} {:<7}   {:<9} {}{} · ${:.3}/image",
+                        "",
+                        "",
+                        m.mode.as_str(),
+                        m.model,
+                        setting,
+                        m.usd_per_image
+                    )?;
+                }
             }
             _ => outln!(
                 "{:<12} {:<7} unavailable: {}",

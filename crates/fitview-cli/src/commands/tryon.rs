@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use fitview_engine::{
     BodyLandmarks, CacheStats, CacheStatus, Engine, EngineConfig, GarmentCategory, OutputFormat,
-    QualityMode, TryOnOptions, TryOnRequest, TryOnResult,
+    TryOnOptions, TryOnRequest, TryOnResult,
 };
 use serde::Serialize;
 
@@ -38,11 +38,7 @@ pub async fn run(mut config: EngineConfig, args: TryonArgs) -> anyhow::Result<()
     let options = TryOnOptions {
         seed: args.seed,
         samples: args.samples,
-        quality: if args.best {
-            QualityMode::Quality
-        } else {
-            QualityMode::Fast
-        },
+        quality: args.mode.mode(),
         output: super::output_options(&args.output, format_from_extension),
     };
     let mut request = TryOnRequest::new(person, garment)

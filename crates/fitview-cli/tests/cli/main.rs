@@ -10,5 +10,6 @@ mod batch_store;
 mod batch_validation;
 mod cache;
 mod commands;
+mod costs_and_modes;
 mod photos;
 mod settings;

@@ -3,7 +3,33 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::request::GarmentCategory;
+use crate::request::{GarmentCategory, QualityMode};
+
+/// What one quality mode picks on a provider, and what it costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModeOffer {
+    /// The mode.
+    pub mode: QualityMode,
+    /// The model it calls.
+    pub model: String,
+    /// The provider's own setting for it (`1K`, `mode=balanced`, `baseSteps=32`, `quality=high`).
+    pub setting: String,
+    /// Price of one output image in US dollars: what dry runs, batch estimates and the spend
+    /// caps count before a call (the call itself records what the provider billed).
+    pub usd_per_image: f64,
+}
+
+impl ModeOffer {
+    /// The offer of `mode` on a provider with one model and one price for every mode.
+    pub fn flat(mode: QualityMode, model: &str, usd_per_image: f64) -> Self {
+        Self {
+            mode,
+            model: model.to_owned(),
+            setting: String::new(),
+            usd_per_image,
+        }
+    }
+}
 
 /// A provider's honest description of itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,7 +48,8 @@ pub struct Capabilities {
     pub pixel_aligned: bool,
     /// Style variations it can make (empty for try-on-only providers).
     pub styles: Vec<String>,
-    /// Rough price of one output image in US dollars.
+    /// Rough price of one output image in US dollars in the default mode
+    /// ([`QualityMode::Fast`]); each mode's price is in [`TryOnProvider::modes`](super::TryOnProvider::modes).
     pub cost_per_image_usd: f64,
 }
 

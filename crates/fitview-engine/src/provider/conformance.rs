@@ -249,9 +249,50 @@ pub async fn declines_undeclared_categories(provider: &dyn TryOnProvider) {
     }
 }
 
-/// Runs every scenario.
+/// Every quality mode is offered, cheapest first, at a usable price, and a request in each mode
+/// gives an image.
+pub async fn answers_in_every_mode(provider: &dyn TryOnProvider) {
+    let name = provider.name().to_owned();
+    let modes = provider.modes();
+    let listed: Vec<QualityMode> = modes.iter().map(|m| m.mode).collect();
+    assert_eq!(listed, QualityMode::ALL, "{name}: modes listed {listed:?}");
+    for offer in &modes {
+        assert!(
+            offer.usd_per_image.is_finite() && offer.usd_per_image >= 0.0,
+            "{name}: {} costs {}",
+            offer.mode,
+            offer.usd_per_image
+        );
+        assert!(
+            !offer.model.is_empty(),
+            "{name}: {} has no model",
+            offer.mode
+        );
+        assert_eq!(
+            provider.offer(offer.mode),
+            *offer,
+            "{name}: offer of {}",
+            offer.mode
+        );
+    }
+    let caps = provider.capabilities();
+    let category = caps.categories[0];
+    for mode in QualityMode::ALL {
+        let mut request = sample_request(&caps, category);
+        request.quality = mode;
+        let out = provider
+            .try_on(request)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {mode} mode failed: {e}"));
+        assert!(!out.images.is_empty(), "{name}: {mode} mode made no image");
+        pixels(&out.images[0]);
+    }
+}
+
+/// Runs every scenario that applies to `provider`.
 pub async fn run_all(provider: &dyn TryOnProvider, expect: Expectations) {
     capabilities_are_sane(provider);
+    answers_in_every_mode(provider).await;
     returns_images_for_every_category(provider).await;
     honours_the_sample_count(provider).await;
     declines_undeclared_categories(provider).await;

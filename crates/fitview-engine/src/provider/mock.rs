@@ -44,12 +44,78 @@ pub enum Fault {
     /// A well-formed but blank image (flat grey, the canvas size): what a provider that answers
     /// without doing the work looks like. The engine's quality checks flag it.
     Blank,
+    /// Answers with images, this much later than usual.
+    Slow(Duration),
+}
+
+/// A fault name from configuration that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaultParseError {
+    /// No fault has this name.
+    #[error("unknown mock fault `{0}` (known: {known})", known = Fault::NAMES.join(", "))]
+    Unknown(String),
+    /// The fault takes a number of milliseconds (`slow:2000`), and this is not one.
+    #[error("mock fault `{0}` needs a number of milliseconds up to 600000, e.g. `slow:2000`")]
+    BadMilliseconds(String),
+}
+
+impl Fault {
+    /// The names [`FromStr`](std::str::FromStr) reads (`slow` and `rate_limited` take an optional `:<ms>`).
+    pub const NAMES: [&'static str; 9] = [
+        "rate_limited",
+        "timeout",
+        "hang",
+        "refusal",
+        "server_error",
+        "auth",
+        "malformed",
+        "blank",
+        "slow:<ms>",
+    ];
+}
+
+impl std::str::FromStr for Fault {
+    type Err = FaultParseError;
+
+    /// Reads a fault as configuration names it: `rate_limited` (`rate_limited:<ms>` with a
+    /// wait), `timeout`, `hang`, `refusal`, `server_error`, `auth`, `malformed`, `blank`,
+    /// `slow:<ms>`.
+    fn from_str(text: &str) -> std::result::Result<Self, FaultParseError> {
+        let text = text.trim();
+        let (name, argument) = match text.split_once(':') {
+            Some((name, argument)) => (name, Some(argument)),
+            None => (text, None),
+        };
+        let millis = || {
+            argument
+                .and_then(|a| a.trim().parse::<u64>().ok())
+                .filter(|&ms| ms <= 600_000)
+                .map(Duration::from_millis)
+                .ok_or_else(|| FaultParseError::BadMilliseconds(text.to_owned()))
+        };
+        let fault = match (name, argument) {
+            ("rate_limited", None) => Fault::RateLimited(None),
+            ("rate_limited", Some(_)) => Fault::RateLimited(Some(millis()?)),
+            ("slow", _) => Fault::Slow(millis()?),
+            ("timeout", None) => Fault::Timeout,
+            ("hang", None) => Fault::Hang,
+            ("refusal", None) => Fault::Refusal("mock refusal (configured fault)".to_owned()),
+            ("server_error", None) => Fault::ServerError,
+            ("auth", None) => Fault::Auth,
+            ("malformed", None) => Fault::Malformed,
+            ("blank", None) => Fault::Blank,
+            _ => return Err(FaultParseError::Unknown(text.to_owned())),
+        };
+        Ok(fault)
+    }
 }
 
 /// The deterministic mock provider.
 #[derive(Debug, Default)]
 pub struct MockProvider {
     latency: Duration,
+    usd_per_image: f64,
     faults: Mutex<VecDeque<Fault>>,
     calls: AtomicU32,
     in_flight: AtomicU32,
@@ -66,6 +132,13 @@ impl MockProvider {
     /// paused-time tests do not really wait).
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
+        self
+    }
+
+    /// Every image costs this many US dollars (recorded in `usage`, priced in the capabilities),
+    /// to rehearse spend caps.
+    pub fn with_cost(mut self, usd_per_image: f64) -> Self {
+        self.usd_per_image = usd_per_image.max(0.0);
         self
     }
 
@@ -107,10 +180,14 @@ impl MockProvider {
             .ok()
             .and_then(|mut queue| queue.pop_front());
         let _in_flight = InFlight::enter(self);
-        let answered_at = tokio::time::Instant::now() + self.latency;
+        let extra = match fault {
+            Some(Fault::Slow(extra)) => extra,
+            _ => Duration::ZERO,
+        };
+        let answered_at = tokio::time::Instant::now() + self.latency + extra;
         let blank = matches!(fault, Some(Fault::Blank));
         let error = match fault {
-            None | Some(Fault::Blank) => None,
+            None | Some(Fault::Blank) | Some(Fault::Slow(_)) => None,
             Some(Fault::Hang) => std::future::pending().await,
             Some(Fault::RateLimited(retry_after)) => Some(Error::RateLimited { retry_after }),
             Some(Fault::Timeout) => Some(Error::Timeout {
@@ -138,7 +215,14 @@ impl MockProvider {
         images?
     }
 
-    fn capabilities_all() -> Capabilities {
+    fn usage(&self, images: usize) -> Usage {
+        Usage {
+            estimated_cost_usd: self.usd_per_image * images as f64,
+            ..Usage::default()
+        }
+    }
+
+    fn capabilities_all(&self) -> Capabilities {
         Capabilities {
             categories: GarmentCategory::ALL.to_vec(),
             max_garments: 4,
@@ -149,7 +233,7 @@ impl MockProvider {
             styles: ["casual", "formal", "party", "color-variant", "background"]
                 .map(str::to_owned)
                 .to_vec(),
-            cost_per_image_usd: 0.0,
+            cost_per_image_usd: self.usd_per_image,
         }
     }
 }
@@ -256,7 +340,7 @@ impl TryOnProvider for MockProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Self::capabilities_all()
+        self.capabilities_all()
     }
 
     async fn try_on(&self, request: ProviderRequest) -> Result<ProviderOutput> {
@@ -274,8 +358,8 @@ impl TryOnProvider for MockProvider {
             })
             .await?;
         Ok(ProviderOutput {
+            usage: self.usage(images.len()),
             images,
-            usage: Usage::default(),
             metadata: serde_json::Map::new(),
         })
     }
@@ -296,7 +380,7 @@ impl StyleProvider for MockProvider {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Self::capabilities_all()
+        self.capabilities_all()
     }
 
     async fn stylize(&self, request: StyleRequest) -> Result<ProviderOutput> {
@@ -314,8 +398,8 @@ impl StyleProvider for MockProvider {
             })
             .await?;
         Ok(ProviderOutput {
+            usage: self.usage(images.len()),
             images,
-            usage: Usage::default(),
             metadata: serde_json::Map::new(),
         })
     }
@@ -405,5 +489,39 @@ mod tests {
         }
         assert_ne!(outputs[0], outputs[1]);
         assert_ne!(outputs[1], outputs[2]);
+    }
+
+    #[test]
+    fn faults_parse_from_their_configuration_names_with_typed_errors() {
+        assert_eq!(
+            "rate_limited".parse::<Fault>(),
+            Ok(Fault::RateLimited(None))
+        );
+        assert_eq!(
+            "slow:2000".parse::<Fault>(),
+            Ok(Fault::Slow(Duration::from_millis(2000)))
+        );
+        assert_eq!(
+            "rate_limited:1500".parse::<Fault>(),
+            Ok(Fault::RateLimited(Some(Duration::from_millis(1500))))
+        );
+        assert!(matches!("refusal".parse::<Fault>(), Ok(Fault::Refusal(_))));
+        assert_eq!(
+            "rate-limited".parse::<Fault>(),
+            Err(FaultParseError::Unknown("rate-limited".into()))
+        );
+        assert_eq!(
+            "slow".parse::<Fault>(),
+            Err(FaultParseError::BadMilliseconds("slow".into()))
+        );
+        assert_eq!(
+            "slow:soon".parse::<Fault>(),
+            Err(FaultParseError::BadMilliseconds("slow:soon".into()))
+        );
+        let message = "explode".parse::<Fault>().unwrap_err().to_string();
+        assert!(
+            message.contains("known: rate_limited, timeout"),
+            "{message}"
+        );
     }
 }

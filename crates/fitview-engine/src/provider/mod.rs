@@ -15,6 +15,7 @@ pub mod gemini;
 pub mod grok;
 mod http;
 mod inline;
+pub mod licence;
 pub mod mock;
 mod registry;
 pub mod throttle;
@@ -26,10 +27,11 @@ use bytes::Bytes;
 use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
-pub use capabilities::Capabilities;
+pub use capabilities::{Capabilities, ModeOffer};
 pub use chain::{FallbackPolicy, ProviderAttempt};
 pub use http::Secret;
-pub use registry::{ProviderRegistry, ProviderSettings};
+pub use licence::LicenceTerms;
+pub use registry::{ModeSettings, ProviderRegistry, ProviderSettings};
 pub use throttle::ThrottleConfig;
 
 use crate::error::Result;
@@ -172,6 +174,36 @@ pub trait TryOnProvider: Send + Sync + std::fmt::Debug {
     fn request_limits(&self) -> Option<ThrottleConfig> {
         None
     }
+    /// What each quality mode picks and costs, cheapest mode first. The default is one model at
+    /// one price for every mode ([`Capabilities::cost_per_image_usd`]); a provider whose modes
+    /// call other models or cost differently says so.
+    fn modes(&self) -> Vec<ModeOffer> {
+        let price = self.capabilities().cost_per_image_usd;
+        QualityMode::ALL
+            .map(|mode| ModeOffer::flat(mode, self.model(), price))
+            .to_vec()
+    }
+    /// What `quality` picks and costs: the offer of that mode in [`modes`](Self::modes).
+    fn offer(&self, quality: QualityMode) -> ModeOffer {
+        let modes = self.modes();
+        modes
+            .iter()
+            .find(|m| m.mode == quality)
+            .or_else(|| modes.first())
+            .cloned()
+            .unwrap_or_else(|| {
+                ModeOffer::flat(
+                    quality,
+                    self.model(),
+                    self.capabilities().cost_per_image_usd,
+                )
+            })
+    }
+    /// The licence terms of what this provider runs (weights or service); see
+    /// [`LicenceTerms`].
+    fn licence(&self) -> LicenceTerms {
+        LicenceTerms::Commercial
+    }
     /// Makes try-on images.
     async fn try_on(&self, request: ProviderRequest) -> Result<ProviderOutput>;
 }
@@ -191,6 +223,10 @@ pub trait StyleProvider: Send + Sync + std::fmt::Debug {
     /// runs in process.
     fn request_limits(&self) -> Option<ThrottleConfig> {
         None
+    }
+    /// The licence terms of what this provider runs; see [`LicenceTerms`].
+    fn licence(&self) -> LicenceTerms {
+        LicenceTerms::Commercial
     }
     /// Makes variations.
     async fn stylize(&self, request: StyleRequest) -> Result<ProviderOutput>;

@@ -7,10 +7,24 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::draft::DraftProvider;
-use super::mock::MockProvider;
+use super::mock::{Fault, MockProvider};
 use super::throttle::ThrottleConfig;
 use super::{StyleProvider, TryOnProvider};
 use crate::error::{Error, Result};
+use crate::request::QualityMode;
+
+/// What one quality mode of a provider uses instead of its defaults
+/// (`[providers.nano-banana.modes.fast]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModeSettings {
+    /// Model id of the mode, on providers whose modes call models (Gemini).
+    pub model: Option<String>,
+    /// Price of one output image in the mode, in USD, instead of the built-in figure (many
+    /// figures are assumptions: `docs/providers.md` says which). Estimates and caps count it
+    /// before a call; providers that bill no figure of their own record it after one.
+    pub usd_per_image: Option<f64>,
+}
 
 /// Settings handed to provider factories. Keys are never printed by `Debug`.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -38,6 +52,14 @@ pub struct ProviderSettings {
     /// `gcloud auth print-access-token`), run through `sh -c` when a token is needed; else
     /// `GOOGLE_OAUTH_ACCESS_TOKEN`.
     pub token_command: Option<String>,
+    /// Per-mode model and price, by mode name (`fast`, `balanced`, `best`).
+    pub modes: BTreeMap<QualityMode, ModeSettings>,
+    /// Faults the `mock` provider answers with, in order, one per call, then it succeeds:
+    /// `rate_limited`, `timeout`, `hang`, `refusal`, `server_error`, `auth`, `malformed`,
+    /// `blank`, `slow:<ms>` (see [`crate::provider::mock::Fault`]).
+    pub faults: Vec<String>,
+    /// What one `mock` image costs, in USD (rehearsing spend caps without a paid provider).
+    pub mock_usd_per_image: Option<f64>,
 }
 
 impl ProviderSettings {
@@ -59,7 +81,41 @@ impl ProviderSettings {
                     .map(|p| format!("{section}.throttle.{p}")),
             );
         }
+        for (mode, own) in &self.modes {
+            if let Some(usd) = own.usd_per_image
+                && !(usd.is_finite() && usd >= 0.0)
+            {
+                problems.push(format!(
+                    "{section}.modes.{mode}.usd_per_image must be a non-negative number"
+                ));
+            }
+            if own.model.as_deref().is_some_and(|m| m.trim().is_empty()) {
+                problems.push(format!("{section}.modes.{mode}.model must not be empty"));
+            }
+        }
+        if let Some(usd) = self.mock_usd_per_image
+            && !(usd.is_finite() && usd >= 0.0)
+        {
+            problems.push(format!(
+                "{section}.mock_usd_per_image must be a non-negative number"
+            ));
+        }
+        for fault in &self.faults {
+            if let Err(err) = fault.parse::<super::mock::Fault>() {
+                problems.push(format!("{section}.faults: {err}"));
+            }
+        }
         problems
+    }
+
+    /// The model `mode` is set to use, if any.
+    pub fn mode_model(&self, mode: QualityMode) -> Option<&str> {
+        self.modes.get(&mode).and_then(|m| m.model.as_deref())
+    }
+
+    /// The price `mode` is set to, if any.
+    pub fn mode_price(&self, mode: QualityMode) -> Option<f64> {
+        self.modes.get(&mode).and_then(|m| m.usd_per_image)
     }
 }
 
@@ -74,6 +130,9 @@ impl fmt::Debug for ProviderSettings {
             .field("project", &self.project)
             .field("location", &self.location)
             .field("token_command", &self.token_command)
+            .field("modes", &self.modes)
+            .field("faults", &self.faults)
+            .field("mock_usd_per_image", &self.mock_usd_per_image)
             .finish()
     }
 }
@@ -107,7 +166,7 @@ impl ProviderRegistry {
     pub fn with_builtins() -> Self {
         let mut registry = Self::new();
         registry.register_try_on("draft", |_| Ok(Arc::new(DraftProvider::new())));
-        registry.register_try_on("mock", |settings| Ok(Arc::new(mock_from(settings))));
+        registry.register_try_on("mock", |settings| Ok(Arc::new(mock_from(settings)?)));
         registry.register_try_on(
             super::gemini::NanoBananaProvider::NAME,
             super::gemini::NanoBananaProvider::from_settings,
@@ -120,7 +179,11 @@ impl ProviderRegistry {
             super::vertex::VertexTryOnProvider::NAME,
             super::vertex::VertexTryOnProvider::from_settings,
         );
-        registry.register_style("mock", |settings| Ok(Arc::new(mock_from(settings))));
+        registry.register_try_on(
+            super::grok::GrokTryOnProvider::NAME,
+            super::grok::GrokTryOnProvider::from_settings,
+        );
+        registry.register_style("mock", |settings| Ok(Arc::new(mock_from(settings)?)));
         registry.register_style(
             super::grok::GrokProvider::NAME,
             super::grok::GrokProvider::from_settings,
@@ -179,10 +242,22 @@ impl ProviderRegistry {
     }
 }
 
-/// The `mock` provider as the settings describe it.
-fn mock_from(settings: &ProviderSettings) -> MockProvider {
+/// The `mock` provider as the settings describe it: its latency, price and faults (an
+/// unknown fault name is a `config` error that lists the known ones).
+fn mock_from(settings: &ProviderSettings) -> Result<MockProvider> {
     let latency = std::time::Duration::from_millis(settings.mock_latency_ms.unwrap_or(0));
-    MockProvider::new().with_latency(latency)
+    let faults = settings
+        .faults
+        .iter()
+        .map(|f| f.parse::<Fault>())
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Config {
+            problems: vec![format!("mock faults: {e}")],
+        })?;
+    Ok(MockProvider::new()
+        .with_latency(latency)
+        .with_cost(settings.mock_usd_per_image.unwrap_or(0.0))
+        .with_faults(faults))
 }
 
 fn unknown(name: &str, known: Vec<&str>) -> Error {
@@ -213,6 +288,39 @@ mod tests {
             err.to_string().contains("known: ") && err.to_string().contains("mock"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn mock_faults_come_from_the_settings_and_unknown_names_are_refused() {
+        let registry = ProviderRegistry::with_builtins();
+        let settings = ProviderSettings {
+            faults: vec!["refusal".into(), "slow:1".into()],
+            mock_usd_per_image: Some(0.25),
+            ..Default::default()
+        };
+        let mock = registry.try_on("mock", &settings).unwrap();
+        assert!((mock.offer(QualityMode::Best).usd_per_image - 0.25).abs() < 1e-12);
+        let request = crate::provider::conformance::sample_request(
+            &mock.capabilities(),
+            crate::request::GarmentCategory::Top,
+        );
+        let err = mock.try_on(request.clone()).await.unwrap_err();
+        assert_eq!(err.code(), "content_policy");
+        let out = mock.try_on(request).await.unwrap();
+        assert!((out.usage.estimated_cost_usd - 0.25).abs() < 1e-12);
+
+        let typo = ProviderSettings {
+            faults: vec!["rate-limited".into()],
+            ..Default::default()
+        };
+        let err = registry.try_on("mock", &typo).unwrap_err();
+        assert_eq!(err.code(), "config");
+        assert!(
+            err.to_string()
+                .contains("unknown mock fault `rate-limited`"),
+            "{err}"
+        );
+        assert_eq!(typo.problems("providers.mock").len(), 1);
     }
 
     #[test]

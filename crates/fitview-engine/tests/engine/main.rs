@@ -9,6 +9,7 @@ mod draft_photos;
 mod draft_quality;
 mod engine_faults;
 mod engine_results;
+mod licence;
 mod provider_calls;
 mod redis;
 mod restore;

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use fitview_engine::provider::conformance::{self, Expectations};
 use fitview_engine::provider::gemini::{GeminiConfig, NanoBananaProvider};
-use fitview_engine::provider::{ProviderRegistry, ProviderSettings, TryOnProvider};
-use fitview_engine::{Engine, EngineConfig, Error, GarmentCategory, RetryPolicy, TryOnRequest};
+use fitview_engine::provider::{ModeSettings, ProviderRegistry, ProviderSettings, TryOnProvider};
+use fitview_engine::{
+    Engine, EngineConfig, Error, GarmentCategory, QualityMode, RetryPolicy, TryOnRequest,
+};
 use fitview_fakes::gemini::{FakeGemini, GeminiScenario, Refusal};
 use fitview_fakes::{FakeServer, TEST_KEY};
 
@@ -43,7 +45,7 @@ async fn sends_garments_then_person_then_prompt_with_image_output_at_3_4() {
     assert_eq!(requests.len(), 1);
     assert_eq!(
         requests[0].path,
-        "/v1beta/models/gemini-3.1-flash-image:generateContent"
+        "/v1beta/models/gemini-3.1-flash-lite-image:generateContent"
     );
     let body = requests[0].body.as_ref().unwrap();
     let parts = body["contents"][0]["parts"].as_array().unwrap();
@@ -70,7 +72,92 @@ async fn sends_garments_then_person_then_prompt_with_image_output_at_3_4() {
     assert_eq!(out.usage.input_tokens, Some(560 * 2 + 200));
     assert_eq!(out.usage.output_tokens, Some(1120 + 180));
     assert!(out.usage.estimated_cost_usd > 0.01 && out.usage.estimated_cost_usd < 0.2);
-    assert_eq!(out.metadata["model"], "gemini-3.1-flash-image");
+    assert_eq!(out.metadata["model"], "gemini-3.1-flash-lite-image");
+}
+
+#[tokio::test]
+async fn each_mode_calls_its_model_at_its_size_and_is_priced_at_that_model() {
+    let fake = FakeGemini::start(GeminiScenario::Success).await.unwrap();
+    let provider = provider_for(&fake);
+    let mut costs = Vec::new();
+    for (mode, model, size) in [
+        (QualityMode::Fast, "gemini-3.1-flash-lite-image", "1K"),
+        (QualityMode::Balanced, "gemini-3.1-flash-image", "1K"),
+        (QualityMode::Best, "gemini-3-pro-image", "2K"),
+    ] {
+        let mut request =
+            conformance::sample_request(&provider.capabilities(), GarmentCategory::Top);
+        request.quality = mode;
+        let out = provider.try_on(request).await.unwrap();
+        let last = fake.requests().pop().unwrap();
+        assert_eq!(last.path, format!("/v1beta/models/{model}:generateContent"));
+        let body = last.body.unwrap();
+        assert_eq!(
+            body["generationConfig"]["imageConfig"]["imageSize"], size,
+            "{mode}"
+        );
+        let offer = provider.offer(mode);
+        assert_eq!((offer.model.as_str(), offer.mode), (model, mode));
+        costs.push((offer.usd_per_image, out.usage.estimated_cost_usd));
+    }
+    // Dearer per mode, before the call and after it.
+    assert!(
+        costs[0].0 < costs[1].0 && costs[1].0 < costs[2].0,
+        "{costs:?}"
+    );
+    assert!(
+        costs[0].1 < costs[1].1 && costs[1].1 < costs[2].1,
+        "{costs:?}"
+    );
+    assert!(
+        (provider.capabilities().cost_per_image_usd - costs[0].0).abs() < 1e-12,
+        "the capability's price is the default mode's"
+    );
+
+    // Lite makes 1K only: the fake refuses 2K as Gemini does, so Lite as the best model is
+    // asked for 1K.
+    let mut config = GeminiConfig::new(TEST_KEY);
+    config.base_url = fake.base_url();
+    config.best_model = "gemini-3.1-flash-lite-image".into();
+    let lite_best = NanoBananaProvider::new(config).unwrap();
+    let mut request = conformance::sample_request(&lite_best.capabilities(), GarmentCategory::Top);
+    request.quality = QualityMode::Best;
+    lite_best.try_on(request).await.unwrap();
+    let body = fake.requests().pop().unwrap().body.unwrap();
+    assert_eq!(body["generationConfig"]["imageConfig"]["imageSize"], "1K");
+}
+
+#[tokio::test]
+async fn per_mode_models_and_prices_come_from_the_settings() {
+    let fake = FakeGemini::start(GeminiScenario::Success).await.unwrap();
+    let mut settings = ProviderSettings {
+        api_key: Some(TEST_KEY.into()),
+        base_url: Some(fake.base_url()),
+        ..Default::default()
+    };
+    settings.modes.insert(
+        QualityMode::Fast,
+        ModeSettings {
+            model: Some("gemini-3.1-flash-image".into()),
+            usd_per_image: Some(0.05),
+        },
+    );
+    let provider = ProviderRegistry::with_builtins()
+        .try_on("nano-banana", &settings)
+        .unwrap();
+    let offer = provider.offer(QualityMode::Fast);
+    assert_eq!(offer.model, "gemini-3.1-flash-image");
+    assert!((offer.usd_per_image - 0.05).abs() < 1e-12);
+    let request = conformance::sample_request(&provider.capabilities(), GarmentCategory::Top);
+    let out = provider.try_on(request).await.unwrap();
+    assert!(
+        (out.usage.estimated_cost_usd - 0.05).abs() < 1e-12,
+        "the configured price is recorded"
+    );
+    assert_eq!(
+        provider.offer(QualityMode::Best).model,
+        "gemini-3-pro-image"
+    );
 }
 
 #[tokio::test]
@@ -300,7 +387,7 @@ fn the_registry_builds_nano_banana_and_names_the_variable_when_the_key_is_missin
     let provider = registry.try_on("nano-banana", &settings).unwrap();
     assert_eq!(
         provider.model(),
-        "gemini-3.1-flash-image | gemini-3-pro-image"
+        "gemini-3.1-flash-lite-image | gemini-3.1-flash-image | gemini-3-pro-image"
     );
     if std::env::var_os("GEMINI_API_KEY").is_some() {
         eprintln!("GEMINI_API_KEY is set: skipping the missing-key check");

@@ -69,6 +69,29 @@ fn tryon_png() -> Vec<u8> {
 }
 
 #[tokio::test]
+async fn variations_on_grok_imagine_image_2_0_send_its_quality_and_are_billed_by_it() {
+    let fake = FakeXai::start(XaiScenario::Success).await.unwrap();
+    let mut config = config_for(&fake);
+    config.model = "grok-imagine-image-2.0".into();
+    let provider = GrokProvider::new(config).unwrap();
+    let out = attempt(&provider).await.unwrap();
+    let body = fake.requests().pop().unwrap().body.unwrap();
+    assert_eq!(body["model"], "grok-imagine-image-2.0");
+    assert_eq!(
+        body["quality"], "medium",
+        "variations use the balanced mode"
+    );
+    assert!((out.usage.estimated_cost_usd - 0.04).abs() < 1e-9);
+    assert!((provider.capabilities().cost_per_image_usd - 0.04).abs() < 1e-9);
+
+    // The default model takes no quality and costs the list price.
+    let provider = provider_for(&fake);
+    attempt(&provider).await.unwrap();
+    let body = fake.requests().pop().unwrap().body.unwrap();
+    assert!(body.get("quality").is_none(), "{body}");
+}
+
+#[tokio::test]
 async fn grok_passes_the_style_conformance_suite() {
     let fake = FakeXai::start(XaiScenario::Success).await.unwrap();
     conformance::run_all_styles(&provider_for(&fake)).await;

@@ -16,8 +16,8 @@ use fitview_engine::provider::conformance;
 use fitview_engine::provider::fashn::{FashnConfig, FashnProvider};
 use fitview_engine::provider::gemini::{GeminiConfig, NanoBananaProvider};
 use fitview_engine::provider::grok::{GrokProvider, XaiConfig};
-use fitview_engine::provider::{StyleProvider, TryOnProvider};
-use fitview_engine::{GarmentCategory, Style};
+use fitview_engine::provider::{ProviderRegistry, ProviderSettings, StyleProvider, TryOnProvider};
+use fitview_engine::{GarmentCategory, QualityMode, Style};
 use fitview_fakes::fashn::{FakeFashn, FashnScenario};
 use fitview_fakes::gemini::{FakeGemini, GeminiScenario};
 use fitview_fakes::xai::{FakeXai, XaiScenario};
@@ -97,6 +97,19 @@ async fn the_openai_sdk_accepts_fitviews_requests_and_parses_the_xai_fakes_answe
     let fake = FakeXai::start(XaiScenario::Success).await.unwrap();
     let mut config = XaiConfig::new(TEST_KEY);
     config.base_url = fake.base_url();
+    let tryon = ProviderRegistry::with_builtins()
+        .try_on(
+            "grok",
+            &ProviderSettings {
+                api_key: Some(TEST_KEY.into()),
+                base_url: Some(fake.base_url()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let mut request = conformance::sample_request(&tryon.capabilities(), GarmentCategory::Top);
+    request.quality = QualityMode::Best;
+    tryon.try_on(request).await.unwrap();
     let provider = GrokProvider::new(config).unwrap();
     provider
         .stylize(conformance::sample_style_request(Style::Formal))
@@ -112,6 +125,8 @@ async fn the_openai_sdk_accepts_fitviews_requests_and_parses_the_xai_fakes_answe
         "ok edit: never sends size (xAI rejects it)",
         "ok the SDK's images.generate sends fitview's generation body",
         "ok the SDK's JSON post sends fitview's edit body",
+        "ok try-on: the SDK's type of `quality` accepts 'high'",
+        "ok the SDK's JSON post sends fitview's try-on body",
         "ok generate: b64_json decodes to JPEG",
         "ok moderated: BadRequestError 400",
         "ok rate-limited: Retry-After header",

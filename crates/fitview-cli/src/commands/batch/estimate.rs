@@ -17,8 +17,10 @@ pub struct Estimate {
     pub capped: usize,
     /// Provider calls: one try-on plus one per variation, per pair.
     pub provider_calls: usize,
-    /// Estimated cost in US dollars, from the provider's price per image.
+    /// Estimated cost in US dollars, from the provider's price per image in the chosen mode.
     pub cost_usd: f64,
+    /// What earlier runs in the output directory spent (their journaled costs).
+    pub spent_usd: f64,
     /// Estimated wall time in seconds.
     pub seconds: f64,
 }
@@ -38,6 +40,8 @@ pub struct Inputs {
     pub limit: Option<usize>,
     /// `--max-cost`.
     pub max_cost: Option<f64>,
+    /// Spent by earlier runs, counted against `--max-cost`.
+    pub spent_usd: f64,
     /// `--concurrency`.
     pub concurrency: usize,
     /// `--rpm`.
@@ -51,7 +55,9 @@ pub fn estimate(i: Inputs) -> Estimate {
     let pending = i.items.saturating_sub(i.done);
     let cost_per_item = i.cost_per_call * i.calls_per_item as f64;
     let affordable = match i.max_cost {
-        Some(max) if cost_per_item > 0.0 => ((max / cost_per_item) + 1e-9).floor() as usize,
+        Some(max) if cost_per_item > 0.0 => {
+            (((max - i.spent_usd).max(0.0) / cost_per_item) + 1e-9).floor() as usize
+        }
         _ => usize::MAX,
     };
     let to_generate = pending.min(i.limit.unwrap_or(usize::MAX)).min(affordable);
@@ -69,6 +75,7 @@ pub fn estimate(i: Inputs) -> Estimate {
         capped: pending - to_generate,
         provider_calls: calls,
         cost_usd: calls as f64 * i.cost_per_call,
+        spent_usd: i.spent_usd,
         seconds: by_concurrency.max(by_rate),
     }
 }
@@ -85,6 +92,7 @@ mod tests {
             cost_per_call: 0.04,
             limit: None,
             max_cost: None,
+            spent_usd: 0.0,
             concurrency: 8,
             rpm: None,
             latency: Duration::from_secs(10),
@@ -132,5 +140,11 @@ mod tests {
             (12, 68),
             "1.00 / 0.08 per item"
         );
+        let after_spending = estimate(Inputs {
+            max_cost: Some(1.0),
+            spent_usd: 0.6,
+            ..inputs()
+        });
+        assert_eq!(after_spending.to_generate, 5, "0.40 left / 0.08 per item");
     }
 }

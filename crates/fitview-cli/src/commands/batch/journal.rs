@@ -128,6 +128,9 @@ pub struct Loaded {
     pub latest: HashMap<String, Record>,
     /// Lines that could not be read (a torn last line after a kill, or damage).
     pub unreadable: usize,
+    /// What every journaled item cost, in US dollars, over all runs (an item made twice
+    /// counts twice): the spend `--max-cost` counts.
+    pub spent_usd: f64,
 }
 
 impl Loaded {
@@ -180,6 +183,9 @@ pub fn parse(bytes: &[u8]) -> Loaded {
         // `from_slice` checks the UTF-8 of the whole line, so a torn character is refused too.
         match serde_json::from_slice::<Record>(line) {
             Ok(record) => {
+                if record.cost_usd.is_finite() && record.cost_usd > 0.0 {
+                    loaded.spent_usd += record.cost_usd;
+                }
                 loaded
                     .latest
                     .insert(super::plan::slot(&record.model, &record.sku), record);

@@ -19,6 +19,7 @@ mod proptests;
 mod report;
 mod run;
 mod source;
+mod spend;
 mod stop;
 
 use std::sync::Arc;
@@ -58,7 +59,13 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     config.provider_calls = Some(run::provider_calls(usize::from(args.concurrency), args.rpm));
     let engine = Engine::builder().config(config).build()?;
     let provider = engine.provider().clone();
-    let provider_label = format!("{} ({})", provider.name(), provider.model());
+    let quality = args.mode.mode();
+    let provider_label = format!(
+        "{} ({}, {} mode)",
+        provider.name(),
+        provider.offer(quality).model,
+        quality
+    );
     let variations = manifest.generate.variations.clone();
     let pace = pace_of(&engine, &args, !variations.is_empty());
     let settings_text = format!(
@@ -96,24 +103,43 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
         })
     };
     let todo: Vec<&Item> = plan.iter().filter(|item| !is_done(item)).collect();
-    let estimate = estimate::estimate(estimate::Inputs {
+    // Priced at the model the quality mode picks.
+    let offer = provider.offer(quality);
+    let style_price = if variations.is_empty() {
+        0.0
+    } else {
+        engine
+            .style_provider()
+            .map_or(0.0, |s| s.capabilities().cost_per_image_usd)
+    };
+    let cost_per_item = offer.usd_per_image + style_price * variations.len() as f64;
+    let inputs = estimate::Inputs {
         items: plan.len(),
         done: plan.len() - todo.len(),
         calls_per_item: 1 + variations.len(),
-        cost_per_call: provider.capabilities().cost_per_image_usd,
+        cost_per_call: cost_per_item / (1 + variations.len()) as f64,
         limit: args.limit,
         max_cost: args.max_cost,
+        spent_usd: earlier.spent_usd,
         concurrency: pace.concurrency,
         rpm: pace.rpm,
         latency: mock_latency.map_or(
             Duration::from_secs_f64(args.assume_latency.max(0.0)),
             Duration::from_millis,
         ),
-    });
-    let to_run = &todo[..estimate.to_generate];
+    };
+    let estimate = estimate::estimate(inputs);
     if args.dry_run {
+        let to_run = &todo[..estimate.to_generate];
         return print_dry_run(&manifest, &estimate, &pace, to_run, &provider_label, &args);
     }
+    // A real run is capped by what its calls really cost, as they finish (`spend`), not by
+    // the estimate: cache hits cost nothing.
+    let uncapped = estimate::estimate(estimate::Inputs {
+        max_cost: None,
+        ..inputs
+    });
+    let to_run = &todo[..uncapped.to_generate];
 
     let journal = journal::Journal::open(&journal_path)?;
     let mode = Mode::detect(args.output.json);
@@ -146,8 +172,12 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     let settings = run::Settings {
         concurrency: pace.concurrency,
         output,
+        quality,
         variations,
         out: args.out.clone(),
+        max_cost: args.max_cost,
+        spent_before: earlier.spent_usd,
+        cost_per_item,
     };
     let outcome = run::run(
         &engine, &manifest, to_run, &settings, &journal, &progress, &stop,
@@ -206,9 +236,14 @@ pub async fn run(mut config: EngineConfig, args: BatchArgs) -> anyhow::Result<()
     }
     if let Some((reason, error)) = outcome.stopped {
         let left = c.not_run + c.failed + c.flagged;
-        return Err(anyhow::Error::new(error).context(format!(
-            "{reason}; {left} items left: fix the cause and run the same command to resume"
-        )));
+        let next = if matches!(error, fitview_engine::Error::BudgetExceeded { .. }) {
+            "raise --max-cost and run again to resume"
+        } else {
+            "fix the cause and run the same command to resume"
+        };
+        return Err(
+            anyhow::Error::new(error).context(format!("{reason}; {left} items left: {next}"))
+        );
     }
     if outcome.interrupted {
         eprintln!(
@@ -292,6 +327,9 @@ fn print_dry_run(
     }
     outln!("  provider calls:             {}", e.provider_calls)?;
     outln!("  estimated cost:             ${:.2}", e.cost_usd)?;
+    if e.spent_usd > 0.0 {
+        outln!("  spent by earlier runs:      ${:.2}", e.spent_usd)?;
+    }
     outln!(
         "  estimated time:             {} (concurrency {}{})",
         human_duration(e.seconds),

@@ -18,13 +18,16 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use fitview_engine::provider::throttle::ThrottleConfig;
-use fitview_engine::{Engine, Error, OutputOptions, Style, TryOnOptions, TryOnRequest};
+use fitview_engine::{
+    Engine, Error, OutputOptions, QualityMode, Style, TryOnOptions, TryOnRequest,
+};
 use tokio::task::JoinSet;
 
 use super::journal::{FlaggedFile, ItemError, Journal, JournalError, Outcome, Record};
 use super::manifest::Manifest;
 use super::plan::Item;
 use super::progress::Progress;
+use super::spend::SpendCap;
 use super::stop::StopFlag;
 
 /// After this many items in a row fail with a transient error (rate limited, unavailable, timed
@@ -58,10 +61,18 @@ pub struct Settings {
     pub concurrency: usize,
     /// How each image is encoded.
     pub output: OutputOptions,
+    /// The quality mode of every try-on.
+    pub quality: QualityMode,
     /// Style variations made from each try-on.
     pub variations: Vec<Style>,
     /// The output directory.
     pub out: PathBuf,
+    /// `--max-cost`: most US dollars the batch may spend, earlier runs included.
+    pub max_cost: Option<f64>,
+    /// What earlier runs spent (the journal's costs).
+    pub spent_before: f64,
+    /// The price of one item (its try-on and variations) in the chosen mode, held while it runs.
+    pub cost_per_item: f64,
 }
 
 /// What a run did.
@@ -116,12 +127,20 @@ pub async fn run(
     });
     let mut outcome = RunOutcome::default();
     let mut transient_in_a_row = 0;
-    let mut queue = items.iter();
+    let queue = items.iter();
     let mut running = JoinSet::new();
+    let mut cap = SpendCap::new(settings.max_cost, settings.spent_before);
+    let mut queue = queue.peekable();
+    let mut capped = false;
 
     loop {
         while running.len() < items_in_flight(settings.concurrency) && !stop.is_stopped() {
-            let Some(&item) = queue.next() else { break };
+            let Some(&&item) = queue.peek() else { break };
+            if !cap.try_reserve(settings.cost_per_item) {
+                capped = true;
+                break;
+            }
+            queue.next();
             running.spawn(run_task(shared.clone(), item.clone()));
         }
         let Some(first) = running.join_next().await else {
@@ -131,10 +150,13 @@ pub async fn run(
         let mut finished: Vec<Finished> = Vec::new();
         for joined in std::iter::once(first).chain(std::iter::from_fn(|| running.try_join_next())) {
             match joined {
-                Ok(Some(done)) => finished.push(done),
-                Ok(None) => {}
+                Ok(Some(done)) => {
+                    cap.settle(settings.cost_per_item, done.1.cost_usd);
+                    finished.push(done);
+                }
+                Ok(None) => cap.settle(settings.cost_per_item, 0.0),
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(_) => {}
+                Err(_) => cap.settle(settings.cost_per_item, 0.0),
             }
         }
         if finished.is_empty() {
@@ -164,6 +186,19 @@ pub async fn run(
         }
     }
     stop_calls.abort();
+    if capped
+        && outcome.stopped.is_none()
+        && !stop.is_stopped()
+        && let Some(limit) = cap.limit()
+    {
+        let error = Error::BudgetExceeded {
+            scope: "batch".to_owned(),
+            spent_usd: cap.spent(),
+            limit_usd: limit,
+        };
+        progress.note("stopping", &format!("--max-cost reached: {error}"));
+        outcome.stopped = Some(("stopped at --max-cost".to_owned(), error));
+    }
     outcome.interrupted = stop.is_interrupted();
     Ok(outcome)
 }
@@ -221,6 +256,7 @@ pub fn stop_reason(error: &Error, transient_in_a_row: usize) -> Option<String> {
             Some("stopping early: the provider rejected the credentials".to_owned())
         }
         Error::Config { .. } => Some("stopping early: the provider is misconfigured".to_owned()),
+        Error::BudgetExceeded { .. } => Some("stopping early: a spend cap is reached".to_owned()),
         _ if error.is_retryable() && transient_in_a_row >= TRANSIENT_FAILURES_BEFORE_STOP => {
             Some(format!(
                 "stopping early: {transient_in_a_row} items in a row failed after retries, \
@@ -346,6 +382,7 @@ async fn generate(
         .map_err(|e| Failure::Io(format!("{}: {e}", product.image)))?;
     let options = TryOnOptions {
         output: settings.output.clone(),
+        quality: settings.quality,
         ..TryOnOptions::default()
     };
     let mut request = TryOnRequest::new(person, garment)
@@ -552,8 +589,12 @@ mod tests {
                 thumbnail_widths: Vec::new(),
                 ..OutputOptions::default()
             },
+            quality: QualityMode::Fast,
             variations: Vec::new(),
             out: out.to_owned(),
+            max_cost: None,
+            spent_before: 0.0,
+            cost_per_item: 0.0,
         }
     }
 

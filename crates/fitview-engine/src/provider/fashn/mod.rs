@@ -25,7 +25,9 @@ use super::http::{Auth, HttpClient, Reply, Secret};
 use super::inline::{InlineImage, checked_image};
 use super::registry::ProviderSettings;
 use super::throttle::ThrottleConfig;
-use super::{Capabilities, GeneratedImage, ProviderOutput, ProviderRequest, TryOnProvider, Usage};
+use super::{
+    Capabilities, GeneratedImage, ModeOffer, ProviderOutput, ProviderRequest, TryOnProvider, Usage,
+};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::pipeline::resize::paste_over;
@@ -347,8 +349,9 @@ fn failure(reply: &Reply) -> Error {
 /// FASHN's `mode` for a quality mode.
 fn mode(quality: QualityMode) -> &'static str {
     match quality {
-        QualityMode::Quality => "quality",
-        _ => "performance",
+        QualityMode::Fast => "performance",
+        QualityMode::Balanced => "balanced",
+        _ => "quality",
     }
 }
 
@@ -380,6 +383,17 @@ impl TryOnProvider for FashnProvider {
 
     fn request_limits(&self) -> Option<ThrottleConfig> {
         Some(self.config.throttle)
+    }
+
+    fn modes(&self) -> Vec<ModeOffer> {
+        // FASHN bills credits per image whatever the mode.
+        let price = self.config.credits_per_image() * self.config.usd_per_credit;
+        QualityMode::ALL
+            .map(|quality| ModeOffer {
+                setting: format!("mode={}", mode(quality)),
+                ..ModeOffer::flat(quality, &self.config.model, price)
+            })
+            .to_vec()
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -12,14 +12,14 @@
 //! with a bearer token instead of a key).
 
 mod models;
-mod prompts;
+pub(crate) mod prompts;
 mod wire;
 
 use std::sync::Arc;
 
 use futures::future::try_join_all;
 
-pub use models::{DEFAULT_FAST_MODEL, DEFAULT_QUALITY_MODEL};
+pub use models::{DEFAULT_BALANCED_MODEL, DEFAULT_BEST_MODEL, DEFAULT_FAST_MODEL};
 pub use prompts::{PROMPT_VERSION, tryon_prompt};
 pub use wire::KEY_VAR;
 pub(crate) use wire::parse_google_error;
@@ -28,7 +28,9 @@ use super::http::{Auth, HttpClient, Secret};
 use super::inline::InlineImage;
 use super::registry::ProviderSettings;
 use super::throttle::ThrottleConfig;
-use super::{Capabilities, GeneratedImage, ProviderOutput, ProviderRequest, TryOnProvider, Usage};
+use super::{
+    Capabilities, GeneratedImage, ModeOffer, ProviderOutput, ProviderRequest, TryOnProvider, Usage,
+};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::request::{GarmentCategory, QualityMode};
@@ -55,10 +57,15 @@ pub struct GeminiConfig {
     pub base_url: String,
     /// Send the key as `Authorization: Bearer` (Vertex AI) instead of `x-goog-api-key`.
     pub bearer: bool,
-    /// Model for [`QualityMode::Fast`].
+    /// Model for [`QualityMode::Fast`] (asked for 1K images).
     pub fast_model: String,
-    /// Model for [`QualityMode::Quality`].
-    pub quality_model: String,
+    /// Model for [`QualityMode::Balanced`] (1K).
+    pub balanced_model: String,
+    /// Model for [`QualityMode::Best`] (2K where the model makes 2K).
+    pub best_model: String,
+    /// Price of one image per mode (fast, balanced, best) instead of the token estimate; when
+    /// set, also the cost recorded after a call in that mode.
+    pub usd_per_image: [Option<f64>; 3],
     /// Concurrency and rate limits.
     pub throttle: ThrottleConfig,
     /// Hard cap on a response body, checked before parsing.
@@ -75,7 +82,9 @@ impl GeminiConfig {
             base_url: DEFAULT_BASE_URL.to_owned(),
             bearer: false,
             fast_model: DEFAULT_FAST_MODEL.to_owned(),
-            quality_model: DEFAULT_QUALITY_MODEL.to_owned(),
+            balanced_model: DEFAULT_BALANCED_MODEL.to_owned(),
+            best_model: DEFAULT_BEST_MODEL.to_owned(),
+            usd_per_image: [None; 3],
             throttle: ThrottleConfig::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             limits: Limits::default(),
@@ -83,7 +92,8 @@ impl GeminiConfig {
     }
 
     /// From registry settings: the key from the settings or `GEMINI_API_KEY`, the base URL from
-    /// the settings or `GEMINI_BASE_URL`; a model in the settings serves both quality modes.
+    /// the settings or `GEMINI_BASE_URL`; a model in the settings serves every quality mode, a
+    /// mode's own (`modes.<mode>.model`) only that one.
     /// A Vertex AI base URL (host `aiplatform.googleapis.com`, or the Vertex path form
     /// `.../projects/P/locations/L/publishers/google` on a proxy) switches to bearer auth.
     pub fn from_settings(settings: &ProviderSettings) -> Result<Self> {
@@ -107,9 +117,13 @@ impl GeminiConfig {
                 base.contains("aiplatform.googleapis.com") || base.contains("/publishers/google");
             config.base_url = base;
         }
-        if let Some(model) = &settings.model {
-            config.fast_model.clone_from(model);
-            config.quality_model.clone_from(model);
+        for (i, mode) in QualityMode::ALL.into_iter().enumerate() {
+            let model = settings.mode_model(mode).or(settings.model.as_deref());
+            if let Some(model) = model {
+                config.model_mut(mode).clear();
+                config.model_mut(mode).push_str(model);
+            }
+            config.usd_per_image[i] = settings.mode_price(mode);
         }
         if let Some(throttle) = settings.throttle {
             config.throttle = throttle;
@@ -117,9 +131,26 @@ impl GeminiConfig {
         Ok(config)
     }
 
+    /// The model of `mode`.
+    pub fn model(&self, mode: QualityMode) -> &str {
+        match mode {
+            QualityMode::Fast => &self.fast_model,
+            QualityMode::Balanced => &self.balanced_model,
+            _ => &self.best_model,
+        }
+    }
+
+    fn model_mut(&mut self, mode: QualityMode) -> &mut String {
+        match mode {
+            QualityMode::Fast => &mut self.fast_model,
+            QualityMode::Balanced => &mut self.balanced_model,
+            _ => &mut self.best_model,
+        }
+    }
+
     fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        for model in [&self.fast_model, &self.quality_model] {
+        for model in [&self.fast_model, &self.balanced_model, &self.best_model] {
             let ok = !model.is_empty()
                 && model
                     .chars()
@@ -158,11 +189,9 @@ impl NanoBananaProvider {
             return Err(Error::Config { problems });
         }
         let http = HttpClient::new(config.throttle, config.max_response_bytes)?;
-        let label = if config.fast_model == config.quality_model {
-            config.fast_model.clone()
-        } else {
-            format!("{} | {}", config.fast_model, config.quality_model)
-        };
+        let mut models: Vec<&str> = QualityMode::ALL.map(|m| config.model(m)).to_vec();
+        models.dedup();
+        let label = models.join(" | ");
         Ok(Self {
             config,
             http,
@@ -175,11 +204,20 @@ impl NanoBananaProvider {
         Ok(Arc::new(Self::new(GeminiConfig::from_settings(settings)?)?))
     }
 
-    fn model_for(&self, quality: QualityMode) -> &str {
+    /// The image size asked for in `quality`: 2K for the best mode where its model makes 2K
+    /// images (Nano Banana 2 Lite makes 1K only), else 1K.
+    fn image_size(&self, quality: QualityMode) -> &'static str {
+        let model = models::info(self.config.model(quality));
         match quality {
-            QualityMode::Quality => &self.config.quality_model,
-            _ => &self.config.fast_model,
+            QualityMode::Best if model.makes_2k => "2K",
+            _ => "1K",
         }
+    }
+
+    /// The configured price of one image in `quality`, if any.
+    fn price_override(&self, quality: QualityMode) -> Option<f64> {
+        let index = QualityMode::ALL.iter().position(|&m| m == quality)?;
+        self.config.usd_per_image[index]
     }
 
     fn endpoint(&self, model: &str) -> String {
@@ -236,19 +274,38 @@ impl TryOnProvider for NanoBananaProvider {
         Some(self.config.throttle)
     }
 
+    fn modes(&self) -> Vec<ModeOffer> {
+        QualityMode::ALL
+            .map(|mode| {
+                let model = self.config.model(mode);
+                ModeOffer {
+                    mode,
+                    model: model.to_owned(),
+                    setting: format!("imageSize={}", self.image_size(mode)),
+                    usd_per_image: self
+                        .price_override(mode)
+                        .unwrap_or_else(|| models::info(model).cost_per_image()),
+                }
+            })
+            .to_vec()
+    }
+
     fn capabilities(&self) -> Capabilities {
-        let fast = models::info(&self.config.fast_model);
-        let quality = models::info(&self.config.quality_model);
+        let max_input_images = QualityMode::ALL
+            .map(|m| models::info(self.config.model(m)).max_input_images)
+            .into_iter()
+            .min()
+            .unwrap_or(2);
         Capabilities {
             categories: GarmentCategory::ALL.to_vec(),
             // One input image is the person.
-            max_garments: fast.max_input_images.min(quality.max_input_images) - 1,
+            max_garments: max_input_images.saturating_sub(1).max(1),
             canvas: CANVAS,
             supports_seed: false,
             max_samples: 4,
             pixel_aligned: false,
             styles: Vec::new(),
-            cost_per_image_usd: fast.cost_per_image(),
+            cost_per_image_usd: self.offer(QualityMode::Fast).usd_per_image,
         }
     }
 
@@ -257,12 +314,9 @@ impl TryOnProvider for NanoBananaProvider {
             request.garments.iter().map(|g| g.category).collect();
         self.capabilities()
             .check(Self::NAME, &categories, request.samples)?;
-        let model = self.model_for(request.quality).to_owned();
+        let model = self.config.model(request.quality).to_owned();
         let prompt = tryon_prompt(&categories, request.quality);
-        let image_size = match request.quality {
-            QualityMode::Quality => "2K",
-            _ => "1K",
-        };
+        let image_size = self.image_size(request.quality);
         let images = {
             let request = request.clone();
             tokio::task::spawn_blocking(move || {
@@ -294,6 +348,7 @@ impl TryOnProvider for NanoBananaProvider {
         let generated = try_join_all(calls).await?;
 
         let info = models::info(&model);
+        let generated_count = generated.len();
         let (mut input, mut output, mut reported) = (0, 0, true);
         for g in &generated {
             let usage = g.usage;
@@ -329,7 +384,10 @@ impl TryOnProvider for NanoBananaProvider {
             usage: Usage {
                 input_tokens: reported.then_some(input),
                 output_tokens: reported.then_some(output),
-                estimated_cost_usd: info.cost(input, output),
+                estimated_cost_usd: match self.price_override(request.quality) {
+                    Some(usd) => usd * generated_count as f64,
+                    None => info.cost(input, output),
+                },
             },
             metadata,
         })

@@ -14,15 +14,15 @@ use crate::request::{GarmentCategory, QualityMode};
 /// Version of the whole template set; bump on any change to the text below.
 pub const PROMPT_VERSION: &str = "nano-banana-tryon/1";
 
-/// How a category is named and worn.
-struct Guide {
+/// How a category is named and worn (shared with the other try-on prompt sets).
+pub(crate) struct Guide {
     /// What the garment is, as the prompt names it.
-    what: &'static str,
+    pub(crate) what: &'static str,
     /// How it is worn or draped.
-    wear: &'static str,
+    pub(crate) wear: &'static str,
 }
 
-fn guide(category: GarmentCategory) -> Guide {
+pub(crate) fn guide(category: GarmentCategory) -> Guide {
     match category {
         GarmentCategory::Top => Guide {
             what: "top (shirt, t-shirt, blouse or jacket)",
@@ -84,16 +84,16 @@ fn guide(category: GarmentCategory) -> Guide {
     }
 }
 
-/// What every try-on keeps, in both modes.
-const KEEP: &str = "Keep the person's face, expression, hair, skin tone, body shape and pose exactly \
+/// What every try-on keeps, in every mode ("that photo" names the person's photo).
+pub(crate) const KEEP: &str = "Keep the person's face, expression, hair, skin tone, body shape and pose exactly \
     the same, and keep the background, framing, camera angle and lighting of that photo unchanged. \
     Keep the garment's colours, pattern, prints, logos and any text exactly as in its product \
     photo: legible, not mirrored, not invented. The garment must fit this person's body naturally, \
     with realistic folds, drape and shadows that match the lighting of the scene. Do not add \
     accessories or change anything else.";
 
-/// Extra care asked for in quality mode.
-const QUALITY_EXTRA: &str = "Preserve fine detail at full resolution: fabric texture, weave, \
+/// Extra care asked for in the best mode.
+pub(crate) const QUALITY_EXTRA: &str = "Preserve fine detail at full resolution: fabric texture, weave, \
     stitching, embroidery, buttons, trims and borders. Match the photo's grain, sharpness and white \
     balance so the garment looks photographed in place, not pasted. Where the new garment covers \
     the original clothing, replace it completely with no trace of the old garment; keep hands and \
@@ -131,7 +131,7 @@ pub fn tryon_prompt(categories: &[GarmentCategory], quality: QualityMode) -> Str
         text.push(' ');
     }
     text.push_str(&KEEP.replace("that photo", &format!("image {person}")));
-    if quality == QualityMode::Quality {
+    if quality == QualityMode::Best {
         text.push(' ');
         text.push_str(QUALITY_EXTRA);
     }
@@ -140,7 +140,7 @@ pub fn tryon_prompt(categories: &[GarmentCategory], quality: QualityMode) -> Str
 }
 
 /// Collapses the runs of spaces the line continuations above leave.
-fn squash_spaces(text: &str) -> String {
+pub(crate) fn squash_spaces(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -159,9 +159,7 @@ mod tests {
         assert!(prompt.contains("logos"), "{prompt}");
         assert!(!prompt.contains("  "));
         assert!(!prompt.contains("fine detail"));
-        assert!(
-            tryon_prompt(&[GarmentCategory::Top], QualityMode::Quality).contains("fine detail")
-        );
+        assert!(tryon_prompt(&[GarmentCategory::Top], QualityMode::Best).contains("fine detail"));
     }
 
     #[test]

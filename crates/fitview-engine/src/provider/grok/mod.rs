@@ -2,16 +2,25 @@
 //!
 //! - `wire`: request body, response and error parsing (pure, tested on recorded bodies);
 //! - `prompts`: the versioned style templates;
-//! - this file: configuration and the transport (`/v1/images/edits` with the try-on photo as
-//!   the input image, so person and garment are kept; `/v1/images/generations` for scenes that
-//!   need no input), through the shared HTTP client with its throttle and response cap.
+//! - `tryon`: `grok` as a try-on provider (person and garments in one multi-image edit);
+//! - this file: configuration, models and prices, and the transport (`/v1/images/edits` with
+//!   the try-on photo as the input image, so person and garment are kept;
+//!   `/v1/images/generations` for scenes that need no input), through the shared HTTP client
+//!   with its throttle and response cap.
+//!
+//! Grok Imagine Image 2.0 (`grok-imagine-image-2.0`, xAI's release notes of Aug-Sep 2026) takes
+//! up to 5 source images per edit and a `quality` of `low`, `medium` or `high` that sets the
+//! price; the older models take 3 and no quality. `grok-imagine-image-quality` was retired on
+//! 2026-11-02: a configuration naming it is refused with an error saying what to use instead.
 
 mod prompts;
+mod tryon;
 mod wire;
 
 use std::sync::Arc;
 
-pub use prompts::{PROMPT_VERSION, STYLES, style_prompt};
+pub use prompts::{PROMPT_VERSION, STYLES, TRYON_PROMPT_VERSION, style_prompt, tryon_prompt};
+pub use tryon::GrokTryOnProvider;
 pub use wire::KEY_VAR;
 
 use super::http::{Auth, HttpClient, Secret};
@@ -21,16 +30,25 @@ use super::throttle::ThrottleConfig;
 use super::{Capabilities, GeneratedImage, ProviderOutput, StyleProvider, StyleRequest, Usage};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::request::GarmentCategory;
+use crate::request::{GarmentCategory, QualityMode};
 
 /// xAI's public endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://api.x.ai";
 /// Environment variable that overrides the base URL.
 pub const BASE_URL_VAR: &str = "XAI_BASE_URL";
-/// Default model: Grok Imagine.
+/// Default model of style variations: Grok Imagine.
 pub const DEFAULT_MODEL: &str = "grok-imagine-image";
+/// Default model of try-ons: Grok Imagine Image 2.0 (several source images, `quality`).
+pub const DEFAULT_TRYON_MODEL: &str = "grok-imagine-image-2.0";
+/// The model xAI retired on 2026-11-02.
+pub const RETIRED_MODEL: &str = "grok-imagine-image-quality";
 /// List price of one `grok-imagine-image` output image in USD (edits also bill the input image).
 const LIST_PRICE_PER_IMAGE: f64 = 0.02;
+/// Assumed prices of one Grok Imagine Image 2.0 image at `quality` low, medium and high: xAI's
+/// release notes say the quality sets the price but the notes FitView keeps give no figures, so
+/// these are assumptions (low at the list price of `grok-imagine-image`); set
+/// `modes.<mode>.usd_per_image` to your account's prices.
+pub const ASSUMED_2_0_PRICES: [f64; 3] = [0.02, 0.04, 0.07];
 /// Most images per request.
 const MAX_IMAGES: u8 = 10;
 const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
@@ -47,6 +65,10 @@ pub struct XaiConfig {
     pub model: String,
     /// `resolution`: `1k` or `2k` (2k is super-resolved from 1k).
     pub resolution: String,
+    /// Price of one image per mode (fast, balanced, best) instead of the built-in figure.
+    pub usd_per_image: [Option<f64>; 3],
+    /// The mode style variations use on a model that takes `quality` (2.0).
+    pub variation_mode: QualityMode,
     /// Concurrency and rate limits.
     pub throttle: ThrottleConfig,
     /// Hard cap on a response body, checked before parsing.
@@ -63,6 +85,8 @@ impl XaiConfig {
             base_url: DEFAULT_BASE_URL.to_owned(),
             model: DEFAULT_MODEL.to_owned(),
             resolution: "1k".to_owned(),
+            usd_per_image: [None; 3],
+            variation_mode: QualityMode::Balanced,
             throttle: ThrottleConfig::default(),
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             limits: Limits::default(),
@@ -91,10 +115,72 @@ impl XaiConfig {
         if let Some(model) = &settings.model {
             config.model.clone_from(model);
         }
+        for (i, mode) in QualityMode::ALL.into_iter().enumerate() {
+            config.usd_per_image[i] = settings.mode_price(mode);
+        }
         if let Some(throttle) = settings.throttle {
             config.throttle = throttle;
         }
         Ok(config)
+    }
+
+    /// Whether the model takes `quality` and up to 5 source images (Grok Imagine Image 2.0).
+    pub fn is_2_0(&self) -> bool {
+        self.model.starts_with("grok-imagine-image-2")
+    }
+
+    /// Most source images of one edit.
+    pub fn max_sources(&self) -> usize {
+        if self.is_2_0() { 5 } else { 3 }
+    }
+
+    /// The `quality` sent in `mode`; none on models that do not take it.
+    pub fn quality(&self, mode: QualityMode) -> Option<&'static str> {
+        self.is_2_0().then_some(match mode {
+            QualityMode::Fast => "low",
+            QualityMode::Balanced => "medium",
+            _ => "high",
+        })
+    }
+
+    /// The price of one image in `mode`: the configured one, else 2.0's assumed price for
+    /// its quality, else the list price.
+    pub fn price(&self, mode: QualityMode) -> f64 {
+        let index = QualityMode::ALL
+            .iter()
+            .position(|&m| m == mode)
+            .unwrap_or(0);
+        self.usd_per_image[index].unwrap_or(if self.is_2_0() {
+            ASSUMED_2_0_PRICES[index]
+        } else {
+            LIST_PRICE_PER_IMAGE
+        })
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.model.trim().is_empty() {
+            problems.push("xAI model id is empty".to_owned());
+        }
+        if self.model == RETIRED_MODEL {
+            problems.push(format!(
+                "xAI retired `{RETIRED_MODEL}` on 2026-11-02: use `{DEFAULT_TRYON_MODEL}` \
+                 (its best mode sends quality = high)"
+            ));
+        }
+        if !matches!(self.resolution.as_str(), "1k" | "2k") {
+            problems.push(format!(
+                "xAI resolution `{}` must be 1k or 2k",
+                self.resolution
+            ));
+        }
+        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
+            problems.push(format!(
+                "xAI base URL `{}` must start with https:// or http://",
+                self.base_url
+            ));
+        }
+        problems
     }
 }
 
@@ -111,22 +197,7 @@ impl GrokProvider {
 
     /// A provider for `config`.
     pub fn new(config: XaiConfig) -> Result<Self> {
-        let mut problems = Vec::new();
-        if config.model.trim().is_empty() {
-            problems.push("xAI model id is empty".to_owned());
-        }
-        if !matches!(config.resolution.as_str(), "1k" | "2k") {
-            problems.push(format!(
-                "xAI resolution `{}` must be 1k or 2k",
-                config.resolution
-            ));
-        }
-        if !(config.base_url.starts_with("https://") || config.base_url.starts_with("http://")) {
-            problems.push(format!(
-                "xAI base URL `{}` must start with https:// or http://",
-                config.base_url
-            ));
-        }
+        let problems = config.problems();
         if !problems.is_empty() {
             return Err(Error::Config { problems });
         }
@@ -151,10 +222,12 @@ impl GrokProvider {
         }
     }
 
+    /// One images call; without a billed figure in the answer, each image costs `usd_per_image`.
     async fn call(
         &self,
         operation: &str,
         request: &wire::ImagesRequest<'_>,
+        usd_per_image: f64,
     ) -> Result<ProviderOutput> {
         if !(1..=MAX_IMAGES).contains(&request.n) {
             return Err(Error::NotSupported {
@@ -186,6 +259,9 @@ impl GrokProvider {
         if parsed.moderated > 0 {
             metadata.insert("moderated".into(), parsed.moderated.into());
         }
+        if let Some(quality) = request.quality {
+            metadata.insert("quality".into(), quality.into());
+        }
         Ok(ProviderOutput {
             images: parsed
                 .images
@@ -195,9 +271,7 @@ impl GrokProvider {
             usage: Usage {
                 input_tokens: None,
                 output_tokens: None,
-                estimated_cost_usd: parsed
-                    .cost_usd
-                    .unwrap_or(LIST_PRICE_PER_IMAGE * count as f64),
+                estimated_cost_usd: parsed.cost_usd.unwrap_or(usd_per_image * count as f64),
             },
             metadata,
         })
@@ -218,8 +292,14 @@ impl GrokProvider {
             inputs: &[],
             aspect_ratio: Some(aspect_ratio),
             resolution: Some(&self.config.resolution),
+            quality: self.config.quality(self.config.variation_mode),
         };
-        self.call("generations", &request).await
+        self.call(
+            "generations",
+            &request,
+            self.config.price(self.config.variation_mode),
+        )
+        .await
     }
 }
 
@@ -250,7 +330,7 @@ impl StyleProvider for GrokProvider {
             max_samples: MAX_IMAGES,
             pixel_aligned: false,
             styles: STYLES.map(str::to_owned).to_vec(),
-            cost_per_image_usd: LIST_PRICE_PER_IMAGE,
+            cost_per_image_usd: self.config.price(self.config.variation_mode),
         }
     }
 
@@ -266,8 +346,10 @@ impl StyleProvider for GrokProvider {
             inputs: &inputs,
             aspect_ratio: None,
             resolution: Some(&self.config.resolution),
+            quality: self.config.quality(self.config.variation_mode),
         };
-        let mut output = self.call("edits", &call).await?;
+        let price = self.config.price(self.config.variation_mode);
+        let mut output = self.call("edits", &call, price).await?;
         output
             .metadata
             .insert("style".into(), request.style.slug().into());

@@ -8,9 +8,56 @@
 
 use crate::error::{Error, Result};
 use crate::provider::Style;
+use crate::provider::gemini::prompts::{KEEP, QUALITY_EXTRA, guide, squash_spaces};
+use crate::request::{GarmentCategory, QualityMode};
 
 /// Version of the whole template set; bump on any change to the text below.
 pub const PROMPT_VERSION: &str = "grok-styles/1";
+
+/// Version of the try-on template; bump on any change to its text (or to the garment wording
+/// it shares with the Gemini set).
+pub const TRYON_PROMPT_VERSION: &str = "grok-tryon/1";
+
+/// The try-on edit prompt: the person is `<IMAGE_0>`, the garments `<IMAGE_1>` onwards (in
+/// this order, outermost last), as xAI's multi-image edits name their sources. The garment
+/// wording and what must be kept are the Gemini set's.
+pub fn tryon_prompt(categories: &[GarmentCategory], quality: QualityMode) -> String {
+    let mut text = String::from(
+        "Virtual try-on for a professional e-commerce fashion photo. <IMAGE_0> is the photo of \
+         the person; ",
+    );
+    let listed: Vec<String> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "<IMAGE_{}> is the product photo of a {}",
+                i + 1,
+                guide(*c).what
+            )
+        })
+        .collect();
+    text.push_str(&listed.join("; "));
+    if categories.len() > 1 {
+        text.push_str(". Dress the person in all of them together as one outfit, the later images outermost. ");
+    } else {
+        text.push_str(". Dress the person in it. ");
+    }
+    for (i, category) in categories.iter().enumerate() {
+        if categories.len() > 1 {
+            text.push_str(&format!("For <IMAGE_{}>: ", i + 1));
+        }
+        text.push_str(guide(*category).wear);
+        text.push(' ');
+    }
+    text.push_str(&KEEP.replace("that photo", "<IMAGE_0>"));
+    if quality == QualityMode::Best {
+        text.push(' ');
+        text.push_str(QUALITY_EXTRA);
+    }
+    text.push_str(" Return only the edited photo of the person, at the framing of <IMAGE_0>.");
+    squash_spaces(&text)
+}
 
 /// The style names this template set covers, as listed in capabilities.
 pub const STYLES: [&str; 5] = ["casual", "formal", "party", "color-variant", "background"];
@@ -90,10 +137,6 @@ fn clean(text: &str, max_chars: usize, what: &str) -> Result<String> {
     Ok(cleaned)
 }
 
-fn squash_spaces(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +172,35 @@ mod tests {
             color: " \t".into(),
         };
         assert_eq!(style_prompt(&empty).unwrap_err().code(), "invalid_input");
+    }
+
+    #[test]
+    fn the_tryon_prompt_names_the_person_first_and_each_garment_by_position() {
+        let one = tryon_prompt(&[GarmentCategory::Top], QualityMode::Fast);
+        assert!(
+            one.contains("<IMAGE_0> is the photo of the person"),
+            "{one}"
+        );
+        assert!(
+            one.contains("<IMAGE_1> is the product photo of a top"),
+            "{one}"
+        );
+        assert!(
+            !one.contains("<IMAGE_2>") && !one.contains("fine detail"),
+            "{one}"
+        );
+        let outfit = tryon_prompt(
+            &[GarmentCategory::Kurta, GarmentCategory::Dupatta],
+            QualityMode::Best,
+        );
+        assert!(
+            outfit.contains("<IMAGE_2> is the product photo of a dupatta"),
+            "{outfit}"
+        );
+        assert!(
+            outfit.contains("one outfit") && outfit.contains("fine detail"),
+            "{outfit}"
+        );
+        assert!(!outfit.contains("  "));
     }
 }

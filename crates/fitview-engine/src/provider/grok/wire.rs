@@ -37,6 +37,8 @@ struct RequestBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     resolution: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    quality: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     image: Option<ImageUrl>,
     #[serde(skip_serializing_if = "Option::is_none")]
     images: Option<Vec<ImageUrl>>,
@@ -51,15 +53,18 @@ pub(crate) struct ImagesRequest<'a> {
     pub(crate) prompt: &'a str,
     /// Images to make, 1-10.
     pub(crate) n: u8,
-    /// Input images for an edit (1-3); empty for a generation.
+    /// Input images for an edit (1-3, 1-5 for `grok-imagine-image-2.0`); empty for a
+    /// generation. Prompts refer to them as `<IMAGE_0>`, `<IMAGE_1>`, ...
     pub(crate) inputs: &'a [InlineImage],
     /// `aspect_ratio`, for generations (edits follow the input's aspect).
     pub(crate) aspect_ratio: Option<&'a str>,
     /// `resolution`: `1k` or `2k`.
     pub(crate) resolution: Option<&'a str>,
+    /// `quality`: `low`, `medium` or `high` (Grok Imagine Image 2.0 only; it sets the price).
+    pub(crate) quality: Option<&'a str>,
 }
 
-/// The JSON body: `image` for one input, `images` for two or three, neither for a generation;
+/// The JSON body: `image` for one input, `images` for several, neither for a generation;
 /// always `response_format: b64_json` (never `size`, which xAI rejects).
 pub(crate) fn build_request_body(request: &ImagesRequest<'_>) -> Result<Vec<u8>> {
     let mut urls: Vec<ImageUrl> = request
@@ -86,6 +91,7 @@ pub(crate) fn build_request_body(request: &ImagesRequest<'_>) -> Result<Vec<u8>>
             None
         },
         resolution: request.resolution,
+        quality: request.quality,
         image,
         images,
     };
@@ -279,6 +285,7 @@ mod tests {
             inputs: &[],
             aspect_ratio: Some("3:4"),
             resolution: Some("1k"),
+            quality: None,
         })
         .unwrap();
         assert_eq!(
@@ -297,6 +304,7 @@ mod tests {
             inputs: &inputs,
             aspect_ratio: None,
             resolution: None,
+            quality: None,
         })
         .unwrap();
         assert_eq!(
@@ -360,6 +368,7 @@ mod tests {
             inputs: &inputs,
             aspect_ratio: Some("3:4"),
             resolution: Some("1k"),
+            quality: None,
         })
         .unwrap();
         let json: serde_json::Value = serde_json::from_slice(&body).unwrap();

@@ -20,7 +20,9 @@ use super::http::{Auth, HttpClient};
 use super::inline::InlineImage;
 use super::registry::ProviderSettings;
 use super::throttle::ThrottleConfig;
-use super::{Capabilities, GeneratedImage, ProviderOutput, ProviderRequest, TryOnProvider, Usage};
+use super::{
+    Capabilities, GeneratedImage, ModeOffer, ProviderOutput, ProviderRequest, TryOnProvider, Usage,
+};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::request::{GarmentCategory, QualityMode};
@@ -62,8 +64,10 @@ pub struct VertexConfig {
     /// `baseSteps` for [`QualityMode::Fast`] (more steps: better and slower; Google's default
     /// is 32).
     pub fast_steps: u32,
-    /// `baseSteps` for [`QualityMode::Quality`].
-    pub quality_steps: u32,
+    /// `baseSteps` for [`QualityMode::Balanced`].
+    pub balanced_steps: u32,
+    /// `baseSteps` for [`QualityMode::Best`].
+    pub best_steps: u32,
     /// `personGeneration`: `dont_allow`, `allow_adult` or `allow_all`.
     pub person_generation: String,
     /// `safetySetting`: `block_low_and_above`, `block_medium_and_above`, `block_only_high` or
@@ -95,7 +99,8 @@ impl VertexConfig {
             base_url: None,
             model: DEFAULT_MODEL.to_owned(),
             fast_steps: 24,
-            quality_steps: 48,
+            balanced_steps: 32,
+            best_steps: 48,
             person_generation: "allow_adult".to_owned(),
             safety_setting: "block_medium_and_above".to_owned(),
             output_mime_type: "image/png".to_owned(),
@@ -164,7 +169,7 @@ impl VertexConfig {
                 "Vertex AI base URL `{base}` must start with https:// or http://"
             ));
         }
-        for steps in [self.fast_steps, self.quality_steps] {
+        for steps in [self.fast_steps, self.balanced_steps, self.best_steps] {
             if steps == 0 {
                 problems.push("Vertex AI baseSteps must be at least 1".to_owned());
             }
@@ -258,8 +263,9 @@ impl VertexTryOnProvider {
 
     fn base_steps(&self, quality: QualityMode) -> u32 {
         match quality {
-            QualityMode::Quality => self.config.quality_steps,
-            _ => self.config.fast_steps,
+            QualityMode::Fast => self.config.fast_steps,
+            QualityMode::Balanced => self.config.balanced_steps,
+            _ => self.config.best_steps,
         }
     }
 }
@@ -281,6 +287,16 @@ impl TryOnProvider for VertexTryOnProvider {
 
     fn request_limits(&self) -> Option<ThrottleConfig> {
         Some(self.config.throttle)
+    }
+
+    fn modes(&self) -> Vec<ModeOffer> {
+        // One price per image whatever the steps (Google prices the model per image).
+        QualityMode::ALL
+            .map(|mode| ModeOffer {
+                setting: format!("baseSteps={}", self.base_steps(mode)),
+                ..ModeOffer::flat(mode, &self.config.model, self.config.usd_per_image)
+            })
+            .to_vec()
     }
 
     fn capabilities(&self) -> Capabilities {

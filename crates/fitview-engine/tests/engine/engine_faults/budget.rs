@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use fitview_engine::provider::mock::MockProvider;
-use fitview_engine::provider::{Capabilities, ProviderOutput, ProviderRequest, TryOnProvider};
+use fitview_engine::provider::{
+    Capabilities, ModeOffer, ProviderOutput, ProviderRequest, TryOnProvider,
+};
 use fitview_engine::store::ResultStore;
-use fitview_engine::{BudgetConfig, Engine, EngineConfig, SpendLedger, TryOnRequest};
+use fitview_engine::{BudgetConfig, Engine, EngineConfig, QualityMode, SpendLedger, TryOnRequest};
 
 use super::common;
 
@@ -97,4 +99,71 @@ async fn calls_past_the_daily_budget_are_refused_before_they_are_made() {
         "budget_exceeded"
     );
     assert_eq!(mock.calls(), 2);
+}
+
+/// A provider whose best mode calls a dearer model, as Gemini's do.
+#[derive(Debug)]
+struct TwoModels(Arc<MockProvider>);
+
+#[async_trait::async_trait]
+impl TryOnProvider for TwoModels {
+    fn name(&self) -> &str {
+        "two-models"
+    }
+    fn model(&self) -> &str {
+        "cheap-1 | dear-1"
+    }
+    fn prompt_version(&self) -> &str {
+        self.0.prompt_version()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            cost_per_image_usd: 0.01,
+            ..self.0.capabilities()
+        }
+    }
+    fn modes(&self) -> Vec<ModeOffer> {
+        QualityMode::ALL
+            .map(|mode| match mode {
+                QualityMode::Best => ModeOffer::flat(mode, "dear-1", 0.5),
+                _ => ModeOffer::flat(mode, "cheap-1", 0.01),
+            })
+            .to_vec()
+    }
+    async fn try_on(&self, request: ProviderRequest) -> fitview_engine::Result<ProviderOutput> {
+        let best = request.quality == QualityMode::Best;
+        let mut out = self.0.try_on(request).await?;
+        out.usage.estimated_cost_usd = if best { 0.5 } else { 0.01 };
+        Ok(out)
+    }
+}
+
+#[tokio::test]
+async fn the_cap_counts_the_price_of_the_model_the_mode_picks_and_the_ledger_names_it() {
+    let mock = Arc::new(MockProvider::new());
+    let store = ResultStore::in_memory();
+    let engine = Engine::builder()
+        .config(EngineConfig {
+            budget: BudgetConfig {
+                daily_usd: Some(0.4),
+            },
+            ..EngineConfig::default()
+        })
+        .store(store.clone())
+        .shared_provider(Arc::new(TwoModels(mock.clone())))
+        .build()
+        .unwrap();
+    engine.try_on(request(0)).await.unwrap();
+    // At the fast model's price the best call would fit; at its own it does not.
+    let mut best = request(1);
+    best.options.quality = QualityMode::Best;
+    let err = engine.try_on(best).await.unwrap_err();
+    assert_eq!(err.code(), "budget_exceeded", "{err}");
+    assert_eq!(mock.calls(), 1, "the best call was not made");
+    let entries = SpendLedger::read(&store).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].model, "cheap-1",
+        "the model called, not the label"
+    );
 }

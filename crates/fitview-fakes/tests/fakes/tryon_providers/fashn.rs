@@ -7,7 +7,9 @@ use std::time::Duration;
 use fitview_engine::provider::conformance::{self, Expectations};
 use fitview_engine::provider::fashn::{FashnConfig, FashnProvider, KEY_VAR};
 use fitview_engine::provider::{ProviderOutput, ProviderRegistry, ProviderSettings, TryOnProvider};
-use fitview_engine::{Engine, EngineConfig, Error, GarmentCategory, RetryPolicy, TryOnRequest};
+use fitview_engine::{
+    Engine, EngineConfig, Error, GarmentCategory, QualityMode, RetryPolicy, TryOnRequest,
+};
 use fitview_fakes::fashn::{FakeFashn, FashnScenario};
 use fitview_fakes::{FakeServer, TEST_KEY};
 
@@ -41,6 +43,34 @@ fn runs(fake: &FakeServer<FashnScenario>) -> usize {
 async fn fashn_passes_the_provider_conformance_suite() {
     let fake = FakeFashn::start(FashnScenario::Success).await.unwrap();
     conformance::run_all(&provider_for(&fake), Expectations::nondeterministic()).await;
+}
+
+#[tokio::test]
+async fn each_quality_mode_is_fashns_mode_at_one_price() {
+    let fake = FakeFashn::start(FashnScenario::Success).await.unwrap();
+    let provider = provider_for(&fake);
+    for (quality, mode) in [
+        (QualityMode::Fast, "performance"),
+        (QualityMode::Balanced, "balanced"),
+        (QualityMode::Best, "quality"),
+    ] {
+        let mut request =
+            conformance::sample_request(&provider.capabilities(), GarmentCategory::Top);
+        request.quality = quality;
+        provider.try_on(request).await.unwrap();
+        let run = fake
+            .requests()
+            .into_iter()
+            .rfind(|r| r.path == "/v1/run")
+            .unwrap();
+        assert_eq!(run.body.unwrap()["inputs"]["mode"], mode, "{quality}");
+        let offer = provider.offer(quality);
+        assert_eq!(offer.setting, format!("mode={mode}"));
+        assert!(
+            (offer.usd_per_image - 0.075).abs() < 1e-12,
+            "one credit whatever the mode"
+        );
+    }
 }
 
 #[tokio::test]

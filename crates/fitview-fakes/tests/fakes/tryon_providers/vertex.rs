@@ -46,7 +46,7 @@ async fn predict_sends_the_documented_parameters_with_the_seed_and_no_watermark(
     let mut request = conformance::sample_request(&provider.capabilities(), GarmentCategory::Top);
     request.samples = 2;
     request.seed = Some(1337);
-    request.quality = QualityMode::Quality;
+    request.quality = QualityMode::Best;
     let out = provider.try_on(request).await.unwrap();
 
     let recorded = &fake.requests()[0];
