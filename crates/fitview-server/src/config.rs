@@ -344,6 +344,10 @@ pub struct ServeArgs {
     /// private deployments); without it only https on public addresses is allowed.
     #[arg(long, env = "FITVIEW_ALLOW_PRIVATE_WEBHOOKS")]
     pub allow_private_webhooks: bool,
+    /// The shop is not a business (research, a classroom): allow providers whose licence is for
+    /// research only. Without it the server is in commercial use and refuses them at start.
+    #[arg(long, env = "FITVIEW_RESEARCH_USE")]
+    pub research_use: bool,
     /// Daily cap on provider spend for each retailer's catalog, in US dollars, where an
     /// administrator set none for the retailer (default: no cap).
     #[arg(long, env = "FITVIEW_RETAILER_DAILY_BUDGET_USD", value_name = "USD",
@@ -371,6 +375,8 @@ impl ServeArgs {
             .ok()
             .filter(|s| !s.is_empty());
         config.engine = engine;
+        // A shop serves a business: research-only providers are refused unless said otherwise.
+        config.engine.commercial = !self.research_use;
         config.demo = self.demo;
         config.webhooks.allow_private = self.allow_private_webhooks;
         config.retailer_daily_budget_usd = self.retailer_daily_budget_usd;
@@ -417,5 +423,42 @@ impl ServeArgs {
             config.bootstrap_admin = Some(BootstrapAdmin { email, password });
         }
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[derive(Debug, clap::Parser)]
+    struct Args {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn config_of(flags: &[&str]) -> ServerConfig {
+        let args =
+            Args::try_parse_from(std::iter::once("fitview-server").chain(flags.iter().copied()))
+                .unwrap_or_else(|e| panic!("{e}"));
+        args.serve.into_config(EngineConfig::default())
+    }
+
+    #[test]
+    fn a_server_is_in_commercial_use_unless_told_it_is_research() {
+        assert!(config_of(&[]).engine.commercial);
+        assert!(!config_of(&["--research-use"]).engine.commercial);
+    }
+
+    #[test]
+    fn budgets_are_amounts_of_dollars() {
+        let config = config_of(&["--retailer-daily-budget-usd", "12.5"]);
+        assert_eq!(config.retailer_daily_budget_usd, Some(12.5));
+        for bad in ["-1", "abc", "NaN", "2000000"] {
+            let parsed =
+                Args::try_parse_from(["fitview-server", "--retailer-daily-budget-usd", bad]);
+            assert!(parsed.is_err(), "{bad}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! - [`signature`]: secrets and the `webhook-signature` header.
 //! - [`address`]: https and public addresses only (SSRF), at registration and at delivery.
-//! - [`delivery`]: one attempt and what the answer means.
+//! - `delivery`: one attempt and what the answer means.
 //! - [`store`]: the tables. [`routes`]: the retailer's API.
 
 pub mod address;
