@@ -58,6 +58,9 @@ pub async fn logs_of<F: std::future::Future<Output = ()>>(run: F) -> String {
         .with_writer(move || writer.clone())
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
+    // A call site first reached on another test's thread (no subscriber there) may have cached
+    // "never"; ask every call site again now that this thread has one.
+    tracing::callsite::rebuild_interest_cache();
     run.await;
     drop(guard);
     let bytes = buffer.0.lock().unwrap().clone();
