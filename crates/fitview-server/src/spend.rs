@@ -86,7 +86,7 @@ pub async fn check(state: &AppState, retailer: &str) -> ApiResult<()> {
         return Ok(());
     };
     let (spent,): (Option<i64>,) = sqlx::query_as(
-        "SELECT SUM(spent_micros) FROM retailer_spend WHERE retailer_id = $1 AND day = $2",
+        "SELECT CAST(SUM(spent_micros) AS BIGINT) FROM retailer_spend WHERE retailer_id = $1 AND day = $2",
     )
     .bind(retailer.to_owned())
     .bind(today())
