@@ -252,5 +252,6 @@ pub async fn seed(state: &AppState) -> ApiResult<bool> {
         )
         .await?;
     }
+    state.catalog.changed();
     Ok(true)
 }

@@ -22,6 +22,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod cache;
+pub mod catalog_cache;
 pub mod charts;
 pub mod config;
 pub mod connections;

@@ -11,8 +11,8 @@ struct Cli {
     /// directory). The same as `fitview --store`.
     #[arg(long, env = "FITVIEW_STORE", value_name = "URL")]
     store: Option<String>,
-    /// Redis shared by several servers (redis://host:6379/0): rate limits and the engine's shared
-    /// cache. The same as `fitview --redis`.
+    /// Redis shared by several servers (redis://host:6379/0): rate limits, browser sessions,
+    /// job and catalog changes, and the engine's shared cache. The same as `fitview --redis`.
     #[arg(
         long = "redis-url",
         visible_alias = "redis",

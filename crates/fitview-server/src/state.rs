@@ -12,6 +12,7 @@ use crate::auth::account_check::AccountCheck;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::{Role, password};
 use crate::cache::ResultCache;
+use crate::catalog_cache::CatalogCache;
 use crate::config::ServerConfig;
 use crate::db;
 use crate::files::Files;
@@ -22,6 +23,7 @@ use crate::queue::{Clock, Dialect, Queue};
 use crate::rate_limit::{Limiter, MemoryLimiter, Rate, RedisLimits};
 use crate::recommend::Recommendations;
 use crate::results::ResultImages;
+use crate::web::session_store::SessionStore;
 use crate::webhooks::Webhooks;
 
 /// Why the server could not start.
@@ -105,6 +107,10 @@ pub struct Inner {
     pub recommendations: Arc<Recommendations>,
     /// Retailers' webhook endpoints and the deliveries to them.
     pub webhooks: Arc<Webhooks>,
+    /// Browser sessions.
+    pub sessions: SessionStore,
+    /// The shop pages' catalog reads.
+    pub catalog: CatalogCache,
 }
 
 impl Deref for AppState {
@@ -170,6 +176,17 @@ impl AppState {
             None => JobEvents::local(),
         };
         job_events.start();
+        let catalog = CatalogCache::new(db.clone(), job_events.clone());
+        catalog.start();
+        let sessions = match config.redis_url() {
+            Some(url) => SessionStore::redis(
+                url,
+                &config.engine.cache.key_prefix,
+                config.engine.cache.redis_timeout,
+            )
+            .map_err(|e| StartError::Config(format!("sessions: Redis URL: {e}")))?,
+            None => SessionStore::Database(db.clone()),
+        };
         let webhooks = Webhooks::new(
             db.clone(),
             &queue,
@@ -203,6 +220,8 @@ impl AppState {
                 analytics,
                 recommendations,
                 webhooks: Arc::new(webhooks),
+                sessions,
+                catalog,
                 files,
                 db,
                 engine,

@@ -117,6 +117,31 @@ pub async fn list(
     c.bind(sqlx::query_as(&sql)).fetch_all(pool).await
 }
 
+/// Replaces a model's details and photo (its id, owner, popularity and creation time stay);
+/// false when this retailer has no such model.
+pub async fn update(pool: &AnyPool, m: &ModelRow) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE models SET name = $1, body_type = $2, size = $3, height_cm = $4, \
+         measurements = $5, skin_tone = $6, landmarks = $7, image_file = $8, image_width = $9, \
+         image_height = $10 WHERE id = $11 AND retailer_id = $12",
+    )
+    .bind(m.name.clone())
+    .bind(m.body_type.clone())
+    .bind(m.size.clone())
+    .bind(m.height_cm)
+    .bind(m.measurements.clone())
+    .bind(m.skin_tone.clone())
+    .bind(m.landmarks.clone())
+    .bind(m.image_file.clone())
+    .bind(m.image_width)
+    .bind(m.image_height)
+    .bind(m.id.clone())
+    .bind(m.retailer_id.clone())
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Deletes a model of this retailer; false when there is none.
 pub async fn delete(pool: &AnyPool, id: &str, retailer_id: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM models WHERE id = $1 AND retailer_id = $2")

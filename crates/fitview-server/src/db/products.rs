@@ -49,7 +49,7 @@ const COLUMNS: &str = "id, retailer_id, name, description, category, garment_cat
                        image_height, created_at, updated_at";
 
 /// Filters of a product listing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ProductFilter {
     /// Only this retailer's products.
     pub retailer_id: Option<String>,

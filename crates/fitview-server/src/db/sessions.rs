@@ -4,7 +4,7 @@
 use sqlx::AnyPool;
 
 /// A session record.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct SessionRow {
     /// BLAKE3 digest of the cookie's token.
     pub token_hash: String,
@@ -67,6 +67,15 @@ pub async fn set_model(
 pub async fn delete(pool: &AnyPool, token_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM browser_sessions WHERE token_hash = $1")
         .bind(token_hash.to_owned())
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a user.
+pub async fn delete_of_user(pool: &AnyPool, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
+        .bind(user_id.to_owned())
         .execute(pool)
         .await?;
     Ok(())

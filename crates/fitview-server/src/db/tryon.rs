@@ -158,6 +158,22 @@ pub async fn history(
     .await
 }
 
+/// The newest jobs made of `retailer_id`'s products, newest first.
+pub async fn of_catalog(
+    pool: &AnyPool,
+    retailer_id: &str,
+    limit: i64,
+) -> Result<Vec<JobRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM tryon_jobs WHERE product_id IN \
+         (SELECT id FROM products WHERE retailer_id = $1) ORDER BY created_at DESC, id LIMIT $2"
+    ))
+    .bind(retailer_id.to_owned())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 /// A finished result, by the server's cache key.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ResultRow {

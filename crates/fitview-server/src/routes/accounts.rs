@@ -204,7 +204,13 @@ pub async fn create_account(
         created_at: db::now(),
     };
     match db::users::insert(&state.db, &user).await {
-        Ok(()) => Ok(user),
+        Ok(()) => {
+            if role == Role::Retailer {
+                // A new shop in the catalog's shop filter.
+                state.catalog.changed();
+            }
+            Ok(user)
+        }
         Err(e) if db::is_unique_violation(&e) => Err(ApiError::Conflict(
             "this email or phone number is already registered".to_owned(),
         )),
@@ -262,6 +268,23 @@ pub async fn authenticate(
         return Err(ApiError::AccountDisabled);
     }
     Ok(user)
+}
+
+/// Checks that `password` is the signed-in `user`'s own before a step that cannot be undone
+/// (attempts limited like the account's logins).
+pub async fn confirm_password(state: &AppState, user: &UserRow, password: String) -> ApiResult<()> {
+    state
+        .login_limiter
+        .check(&format!("id:{}", user.id))
+        .await?;
+    if !state
+        .passwords
+        .verify(password, Some(user.password_hash.clone()))
+        .await?
+    {
+        return Err(ApiError::InvalidCredentials);
+    }
+    Ok(())
 }
 
 /// Exchanges a refresh token for new tokens; the old refresh token stops working.
@@ -398,6 +421,7 @@ pub async fn update_retailer(
     if let Some(disabled) = body.disabled {
         db::users::set_disabled(&state.db, &id, Role::Retailer.as_str(), disabled).await?;
         state.accounts.forget(&id).await;
+        state.catalog.changed();
         if disabled {
             db::users::revoke_all_refresh(&state.db, &id).await?;
         }

@@ -13,7 +13,7 @@ pub mod spend;
 pub mod tryon;
 pub mod tryon_events;
 pub mod tryon_upload;
-mod upload;
+pub mod upload;
 pub mod variations;
 
 use std::time::Duration;
@@ -127,7 +127,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/v1/models/{id}",
-            get(models::get_one).delete(models::delete),
+            get(models::get_one)
+                .put(models::update)
+                .layer(upload_limit)
+                .delete(models::delete),
         )
         .route("/api/v1/models/{id}/image", get(models::image))
         .route(
@@ -228,7 +231,7 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(ops::openapi));
 
     // The storefront's pages; a style variation calls the provider in the request.
-    let web = crate::web::routes().layer(TimeoutLayer::with_status_code(
+    let web = crate::web::routes(upload_limit).layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         limits.max_tryon_wait + Duration::from_secs(5),
     ));

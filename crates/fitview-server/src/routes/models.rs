@@ -127,6 +127,80 @@ fn short_text(upload: &Upload, name: &str, max: usize) -> ApiResult<Option<Strin
     }
 }
 
+/// A model's details as a form gives them (the photo apart).
+struct Details {
+    name: String,
+    body_type: Option<String>,
+    size: Option<String>,
+    height_cm: Option<f64>,
+    measurements: Option<String>,
+    skin_tone: Option<String>,
+    landmarks: Option<BodyLandmarks>,
+}
+
+impl Details {
+    /// The details of a form, checked.
+    fn of(upload: &Upload) -> ApiResult<Details> {
+        let name = short_text(upload, "name", 100)?
+            .ok_or_else(|| ApiError::Validation("`name` is required".to_owned()))?;
+        let height_cm = match upload.text("height_cm") {
+            Some(h) => match h.parse::<f64>() {
+                Ok(h) if h > 0.0 && h < 300.0 => Some(h),
+                _ => {
+                    return Err(ApiError::Validation(
+                        "`height_cm` must be a number between 0 and 300".to_owned(),
+                    ));
+                }
+            },
+            None => None,
+        };
+        let measurements = match upload.text("measurements") {
+            Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(value @ serde_json::Value::Object(_)) => Some(value.to_string()),
+                _ => {
+                    return Err(ApiError::Validation(
+                        "`measurements` must be a JSON object".to_owned(),
+                    ));
+                }
+            },
+            None => None,
+        };
+        let landmarks = match upload.text("landmarks") {
+            Some(text) => Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| ApiError::Validation(format!("`landmarks` is not valid: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(Details {
+            name,
+            body_type: short_text(upload, "body_type", 50)?,
+            size: short_text(upload, "size", 20)?,
+            height_cm,
+            measurements,
+            skin_tone: short_text(upload, "skin_tone", 50)?,
+            landmarks,
+        })
+    }
+
+    /// The details written into `row`, the landmarks checked against a photo of `size`.
+    /// Landmarks belong to the photo: a form without them keeps the row's.
+    fn apply(self, row: &mut ModelRow, size: (u32, u32)) -> ApiResult<()> {
+        // Every point finite and inside the photo (a number beyond f32 parses as infinity).
+        if let Some(mut landmarks) = self.landmarks {
+            landmarks.validate(size)?;
+            row.landmarks = Some(serde_json::to_string(&landmarks).map_err(ApiError::internal)?);
+        }
+        row.name = self.name;
+        row.body_type = self.body_type;
+        row.size = self.size;
+        row.height_cm = self.height_cm;
+        row.measurements = self.measurements;
+        row.skin_tone = self.skin_tone;
+        Ok(())
+    }
+}
+
 /// Uploads a model photo with its metadata (retailers only).
 #[utoipa::path(post, path = "/api/v1/models", tag = "models", security(("bearer" = [])),
     request_body(content = ModelUpload, content_type = "multipart/form-data"),
@@ -145,66 +219,40 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<ModelView>)> {
     user.require(&[Role::Retailer])?;
     let upload = Upload::read(multipart?).await?;
-    let name = short_text(&upload, "name", 100)?
-        .ok_or_else(|| ApiError::Validation("`name` is required".to_owned()))?;
-    let height_cm = match upload.text("height_cm") {
-        Some(h) => match h.parse::<f64>() {
-            Ok(h) if h > 0.0 && h < 300.0 => Some(h),
-            _ => {
-                return Err(ApiError::Validation(
-                    "`height_cm` must be a number between 0 and 300".to_owned(),
-                ));
-            }
-        },
-        None => None,
-    };
-    let measurements = match upload.text("measurements") {
-        Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
-            Ok(value @ serde_json::Value::Object(_)) => Some(value.to_string()),
-            _ => {
-                return Err(ApiError::Validation(
-                    "`measurements` must be a JSON object".to_owned(),
-                ));
-            }
-        },
-        None => None,
-    };
-    let landmarks: Option<BodyLandmarks> = match upload.text("landmarks") {
-        Some(text) => Some(
-            serde_json::from_str(&text)
-                .map_err(|e| ApiError::Validation(format!("`landmarks` is not valid: {e}")))?,
-        ),
-        None => None,
-    };
+    let row = create_from(&state, &user, &upload).await?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+/// Creates a model of the retailer `user` from a form: its details and its `image`.
+pub async fn create_from(
+    state: &AppState,
+    user: &AuthUser,
+    upload: &Upload,
+) -> ApiResult<ModelRow> {
+    user.require(&[Role::Retailer])?;
+    let details = Details::of(upload)?;
     let image = upload.image()?;
     let info = Files::validate(image.clone(), state.engine.config().limits).await?;
-    // Every point finite and inside the photo (a number beyond f32 parses as infinity).
-    let landmarks = match landmarks {
-        Some(mut landmarks) => {
-            landmarks.validate((info.width, info.height))?;
-            Some(serde_json::to_string(&landmarks).map_err(ApiError::internal)?)
-        }
-        None => None,
-    };
     let id = db::new_id();
     let mut row = ModelRow {
         id: id.clone(),
         retailer_id: user.id.clone(),
-        name,
-        body_type: short_text(&upload, "body_type", 50)?,
-        size: short_text(&upload, "size", 20)?,
-        height_cm,
-        measurements,
-        skin_tone: short_text(&upload, "skin_tone", 50)?,
-        landmarks,
+        name: String::new(),
+        body_type: None,
+        size: None,
+        height_cm: None,
+        measurements: None,
+        skin_tone: None,
+        landmarks: None,
         image_file: String::new(),
         image_width: i64::from(info.width),
         image_height: i64::from(info.height),
         tryon_count: 0,
         created_at: db::now(),
     };
+    details.apply(&mut row, (info.width, info.height))?;
     let pool = &state.db;
-    let row = state
+    state
         .files
         .save_with_record(
             UploadKind::Model,
@@ -217,8 +265,94 @@ pub async fn create(
                 Ok::<_, ApiError>(row)
             },
         )
-        .await?;
-    Ok((StatusCode::CREATED, Json(row.into())))
+        .await
+}
+
+/// Replaces a model's details (its owner only); an `image` part replaces its photo too. The
+/// landmarks are kept unless the form has new ones or a new photo.
+#[utoipa::path(put, path = "/api/v1/models/{id}", tag = "models", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Model id")),
+    request_body(content = ModelUpload, content_type = "multipart/form-data",
+        description = "The model's details; `image` is optional here (the photo is kept without it)"),
+    responses(
+        (status = 200, description = "Model updated", body = ModelView),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not a retailer", body = ErrorBody),
+        (status = 404, description = "No such model of the caller", body = ErrorBody),
+        (status = 413, description = "Upload too large", body = ErrorBody),
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = ErrorBody),
+        (status = 422, description = "Invalid metadata", body = ErrorBody),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<ModelView>> {
+    user.require(&[Role::Retailer])?;
+    let upload = Upload::read(multipart?).await?;
+    Ok(Json(update_from(&state, &user, &id, &upload).await?.into()))
+}
+
+/// Replaces the details of the retailer `user`'s model `id` from a form; a non-empty `image`
+/// replaces its photo (and the try-ons made from the old photo are no longer offered for it).
+pub async fn update_from(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    upload: &Upload,
+) -> ApiResult<ModelRow> {
+    user.require(&[Role::Retailer])?;
+    let old = db::models::get(&state.db, id, Some(&user.id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let details = Details::of(upload)?;
+    let mut row = old.clone();
+    let row = match upload.files.get("image").filter(|b| !b.is_empty()) {
+        None => {
+            let size = (
+                u32::try_from(old.image_width).unwrap_or(0),
+                u32::try_from(old.image_height).unwrap_or(0),
+            );
+            details.apply(&mut row, size)?;
+            if !db::models::update(&state.db, &row).await? {
+                return Err(ApiError::NotFound);
+            }
+            row
+        }
+        Some(image) => {
+            let info = Files::validate(image.clone(), state.engine.config().limits).await?;
+            // The old photo's landmarks do not fit the new one.
+            row.landmarks = None;
+            details.apply(&mut row, (info.width, info.height))?;
+            row.image_width = i64::from(info.width);
+            row.image_height = i64::from(info.height);
+            let pool = &state.db;
+            let row = state
+                .files
+                .save_with_record(
+                    UploadKind::Model,
+                    id,
+                    info.format,
+                    image,
+                    |file| async move {
+                        row.image_file = file;
+                        match db::models::update(pool, &row).await? {
+                            true => Ok(row),
+                            false => Err(ApiError::NotFound),
+                        }
+                    },
+                )
+                .await?;
+            state
+                .files
+                .remove_upload(UploadKind::Model, &old.image_file)
+                .await;
+            row
+        }
+    };
+    state.cache.invalidate(id);
+    Ok(row)
 }
 
 /// Lists models: a retailer sees its own, customers and admins every retailer's.

@@ -166,10 +166,16 @@ pub async fn delete_me(State(state): State<AppState>, user: AuthUser) -> ApiResu
         }
     }
     state.analytics.forget_shopper(&user.id).await?;
+    // First, so that a store that does not answer leaves the account whole rather than its
+    // sessions open.
+    state.sessions.delete_of_user(&user.id).await?;
     if !db::users::delete(&state.db, &user.id).await? {
         return Err(ApiError::Unauthorized);
     }
     state.accounts.forget(&user.id).await;
+    if user.role == Role::Retailer {
+        state.catalog.changed();
+    }
     // The models hold the shopper's history until rebuilt.
     state.recommendations.mark_all_stale();
     state.cache.forget_recent_history();

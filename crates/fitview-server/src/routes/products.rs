@@ -285,6 +285,7 @@ pub async fn create(
     user.require(&[Role::Retailer])?;
     let row = to_row(input, db::new_id(), user.id.clone(), db::now())?;
     db::products::insert(&state.db, &row).await?;
+    state.catalog.changed();
     state.recommendations.mark_stale(&user.id);
     Ok((StatusCode::CREATED, Json(row.into())))
 }
@@ -315,6 +316,7 @@ pub async fn update(
         return Err(ApiError::NotFound);
     }
     state.cache.invalidate(&id);
+    state.catalog.changed();
     state.recommendations.mark_stale(&user.id);
     row.image_file = old.image_file;
     row.image_width = old.image_width;
@@ -403,6 +405,7 @@ pub async fn delete(
         return Err(ApiError::NotFound);
     }
     state.cache.invalidate(&id);
+    state.catalog.changed();
     state.recommendations.mark_stale(&user.id);
     if let Some(file) = row.image_file {
         state.files.remove_upload(UploadKind::Product, &file).await;
@@ -438,39 +441,50 @@ pub async fn upload_image(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<ProductView>> {
     user.require(&[Role::Retailer])?;
-    let old = db::products::get(&state.db, &id, Some(&user.id))
+    let image = Upload::read(multipart?).await?.image()?;
+    Ok(Json(set_photo(&state, &user, &id, image).await?.into()))
+}
+
+/// Sets the garment photo of the retailer `user`'s product `id`; the old photo goes.
+pub async fn set_photo(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    image: bytes::Bytes,
+) -> ApiResult<ProductRow> {
+    user.require(&[Role::Retailer])?;
+    let old = db::products::get(&state.db, id, Some(&user.id))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let image = Upload::read(multipart?).await?.image()?;
     let info = Files::validate(image.clone(), state.engine.config().limits).await?;
-    let (pool, product_id, retailer_id) = (&state.db, id.as_str(), user.id.as_str());
+    let (pool, retailer_id) = (&state.db, user.id.as_str());
     state
         .files
         .save_with_record(
             UploadKind::Product,
-            &id,
+            id,
             info.format,
             &image,
             |file| async move {
                 let size = (info.width, info.height);
-                match db::products::set_image(pool, product_id, retailer_id, &file, size).await? {
+                match db::products::set_image(pool, id, retailer_id, &file, size).await? {
                     true => Ok(()),
                     false => Err(ApiError::NotFound),
                 }
             },
         )
         .await?;
-    state.cache.invalidate(&id);
+    state.cache.invalidate(id);
+    state.catalog.changed();
     if let Some(old_file) = old.image_file {
         state
             .files
             .remove_upload(UploadKind::Product, &old_file)
             .await;
     }
-    let row = db::products::get(&state.db, &id, Some(&user.id))
+    db::products::get(&state.db, id, Some(&user.id))
         .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Json(row.into()))
+        .ok_or(ApiError::NotFound)
 }
 
 /// The product's garment photo.

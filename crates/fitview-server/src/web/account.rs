@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::db::{self, users::UserRow};
+use crate::db::users::UserRow;
 use crate::error::ApiError;
 use crate::extract::{ApiQuery, ClientIp};
 use crate::routes::accounts::{self, LoginRequest, RegisterRequest, RegisterRole};
@@ -105,7 +105,7 @@ async fn signed_in(
     next: &str,
 ) -> Result<Response, PageError> {
     if let Some(old) = &visitor.session {
-        db::sessions::delete(&state.db, &old.token_hash).await?;
+        state.sessions.delete(&old.token_hash).await?;
     }
     let (_, cookie) = session::start(state, Some(&user.id), visitor.model_id()).await?;
     Ok(with_cookie(

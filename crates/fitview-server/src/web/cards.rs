@@ -2,6 +2,12 @@
 
 use crate::db::products::ProductRow;
 use crate::routes::tryon::{JobView, ResultImage};
+use crate::web::photos::{model_photo_url, product_photo_url};
+
+/// A model's photo URL, for pages that show a model.
+pub fn model_photo(m: &crate::db::models::ModelRow) -> String {
+    model_photo_url(&m.id, &m.image_file)
+}
 
 /// A product as a card in a listing.
 #[derive(Debug, Clone)]
@@ -31,8 +37,8 @@ impl ProductCard {
             in_stock: p.stock > 0,
             photo: p
                 .image_file
-                .as_ref()
-                .map(|_| format!("/shop/photos/products/{}", p.id)),
+                .as_deref()
+                .map(|file| product_photo_url(&p.id, file)),
         }
     }
 }

@@ -198,6 +198,8 @@ pub async fn checkout(
     let lines = db::cart::lines(&state.db, &user.id).await?;
     match db::orders::checkout(&state.db, &user.id).await {
         Ok(orders) => {
+            // Stock went down.
+            state.catalog.changed();
             shopper_events::checkout_started(&state, &visitor, &lines);
             render(&OrderPage {
                 chrome: Chrome::new(&state, &visitor).await?,

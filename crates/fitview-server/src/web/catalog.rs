@@ -5,8 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::auth::Role;
-use crate::db::{self, products::ProductFilter};
+use crate::db::products::ProductFilter;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::web::PageError;
@@ -156,25 +155,30 @@ pub async fn home(
     let filter = query.filter();
     let page = query.page.unwrap_or(1).max(1);
     let offset = i64::from(page - 1) * PAGE_SIZE;
-    let mut rows = db::products::list(&state.db, &filter, PAGE_SIZE + 1, offset).await?;
-    let more = rows.len() > usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
-    rows.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
-    let categories = db::products::categories(&state.db, None)
+    let rows = state.catalog.list(&filter, PAGE_SIZE + 1, offset).await?;
+    let shown = usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
+    let more = rows.len() > shown;
+    let rows = &rows[..rows.len().min(shown)];
+    let categories = state
+        .catalog
+        .categories()
         .await?
-        .into_iter()
+        .iter()
         .map(|(category, n)| Choice {
             selected: filter.category.as_deref() == Some(category.as_str()),
             label: format!("{category} ({n})"),
-            value: category,
+            value: category.clone(),
         })
         .collect();
-    let retailers = db::users::list_by_role(&state.db, Role::Retailer.as_str(), 200, 0)
+    let retailers = state
+        .catalog
+        .shops()
         .await?
-        .into_iter()
+        .iter()
         .map(|r| Choice {
             selected: filter.retailer_id.as_deref() == Some(r.id.as_str()),
             label: r.display_name.clone().unwrap_or_else(|| "Shop".to_owned()),
-            value: r.id,
+            value: r.id.clone(),
         })
         .collect();
     let chrome = Chrome::new(&state, &visitor)

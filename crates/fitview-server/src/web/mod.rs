@@ -16,24 +16,29 @@ mod dashboard;
 mod error;
 mod headers;
 mod history;
+mod manage;
 mod models;
+mod my_account;
 mod photos;
 mod product;
 mod recommendations;
 pub mod session;
+pub mod session_store;
 mod shopper_events;
 mod tryon;
 mod words;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
 
 pub use error::PageError;
 
-/// The storefront's pages, assets and their security headers.
-pub fn routes() -> Router<AppState> {
+/// The storefront's pages, assets and their security headers; forms with photos may be as large
+/// as `upload_limit`.
+pub fn routes(upload_limit: DefaultBodyLimit) -> Router<AppState> {
     Router::new()
         .route("/", get(catalog::home))
         .route("/products/{id}", get(product::show))
@@ -52,6 +57,35 @@ pub fn routes() -> Router<AppState> {
         .route("/cart/add", post(cart::add))
         .route("/cart/lines/{id}", post(cart::change))
         .route("/checkout", post(cart::checkout))
+        .route("/account", get(my_account::show))
+        .route("/account/data.json", get(my_account::download))
+        .route("/account/delete", post(my_account::delete))
+        .route("/manage", get(manage::catalog))
+        .route("/manage/tryons", get(manage::tryons))
+        .route("/manage/products/new", get(manage::new_product))
+        .route(
+            "/manage/products",
+            post(manage::save_new_product).layer(upload_limit),
+        )
+        .route(
+            "/manage/products/{id}",
+            get(manage::edit_product)
+                .post(manage::save_product)
+                .layer(upload_limit),
+        )
+        .route("/manage/products/{id}/delete", post(manage::delete_product))
+        .route("/manage/models/new", get(manage::new_model))
+        .route(
+            "/manage/models",
+            post(manage::save_new_model).layer(upload_limit),
+        )
+        .route(
+            "/manage/models/{id}",
+            get(manage::edit_model)
+                .post(manage::save_model)
+                .layer(upload_limit),
+        )
+        .route("/manage/models/{id}/delete", post(manage::delete_model))
         .route("/dashboard", get(dashboard::show))
         .route("/dashboard/report.pdf", get(dashboard::report))
         .route("/dashboard/export.csv", get(dashboard::export))

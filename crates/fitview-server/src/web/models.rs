@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::web::PageError;
+use crate::web::cards::model_photo;
 use crate::web::chrome::Chrome;
 use crate::web::error::render;
 use crate::web::session::{self, Visitor};
@@ -33,32 +34,39 @@ pub struct ModelsQuery {
 struct ModelCard {
     id: String,
     name: String,
+    photo: String,
     details: String,
     chosen: bool,
 }
 
 impl ModelCard {
     fn of(m: &ModelRow, chosen: Option<&str>) -> ModelCard {
-        let mut details = Vec::new();
-        if let Some(b) = &m.body_type {
-            details.push(format!("{b} body"));
-        }
-        if let Some(s) = &m.size {
-            details.push(format!("size {s}"));
-        }
-        if let Some(h) = m.height_cm {
-            details.push(format!("{h:.0} cm"));
-        }
-        if let Some(t) = &m.skin_tone {
-            details.push(format!("{t} skin"));
-        }
         ModelCard {
             id: m.id.clone(),
             name: m.name.clone(),
-            details: details.join(" · "),
+            photo: model_photo(m),
+            details: details(m),
             chosen: chosen == Some(m.id.as_str()),
         }
     }
+}
+
+/// A model's body type, size, height and skin tone in words.
+pub fn details(m: &ModelRow) -> String {
+    let mut details = Vec::new();
+    if let Some(b) = &m.body_type {
+        details.push(format!("{b} body"));
+    }
+    if let Some(s) = &m.size {
+        details.push(format!("size {s}"));
+    }
+    if let Some(h) = m.height_cm {
+        details.push(format!("{h:.0} cm"));
+    }
+    if let Some(t) = &m.skin_tone {
+        details.push(format!("{t} skin"));
+    }
+    details.join(" · ")
 }
 
 #[derive(Template)]
@@ -135,7 +143,10 @@ pub async fn pick(
     let model = db::models::get(&state.db, &form.model_id, None)
         .await?
         .ok_or(ApiError::NotFound)?;
-    db::sessions::set_model(&state.db, &session.token_hash, &model.id).await?;
+    state
+        .sessions
+        .set_model(&session.token_hash, &model.id)
+        .await?;
     let back = match given(form.product) {
         Some(product_id) => {
             // A choice counts for a product of the model's own retailer only.

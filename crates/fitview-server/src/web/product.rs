@@ -83,7 +83,9 @@ pub async fn show(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    let product = db::products::get(&state.db, &id, None)
+    let product = state
+        .catalog
+        .product(&id)
         .await?
         .ok_or(ApiError::NotFound)?;
     shopper_events::product_viewed(&state, &visitor, &product.id);

@@ -2,6 +2,7 @@
 //! token that names a record in the database; the record says who is signed in, which model
 //! the shopper picked and which CSRF token the session's forms carry. A session lives 24 hours;
 //! signing out or deleting the account deletes the record, so the cookie stops working at once.
+//! Records are in the database, or in Redis when the server has one ([`super::session_store`]).
 
 use std::time::Duration;
 
@@ -74,10 +75,7 @@ impl FromRequestParts<AppState> for Visitor {
         let Some(token) = cookie_token(&parts.headers) else {
             return Ok(Visitor::default());
         };
-        let Some(session) = db::sessions::find(&state.db, &refresh::digest(token))
-            .await
-            .map_err(ApiError::from)?
-        else {
+        let Some(session) = state.sessions.find(&refresh::digest(token)).await? else {
             return Ok(Visitor::default());
         };
         let user = match &session.user_id {
@@ -125,7 +123,7 @@ pub async fn start(
         created_at: now,
         expires_at: now.saturating_add(ttl),
     };
-    db::sessions::insert(&state.db, &row).await?;
+    state.sessions.insert(&row).await?;
     let cookie = cookie(state, &token, SESSION_TTL.as_secs())?;
     Ok((row, cookie))
 }
@@ -147,7 +145,7 @@ pub async fn ensure(
 /// Ends the visitor's session; the returned `Set-Cookie` value removes the cookie.
 pub async fn end(state: &AppState, visitor: &Visitor) -> Result<HeaderValue, ApiError> {
     if let Some(session) = &visitor.session {
-        db::sessions::delete(&state.db, &session.token_hash).await?;
+        state.sessions.delete(&session.token_hash).await?;
     }
     cookie(state, "", 0)
 }

@@ -74,6 +74,8 @@ struct ResultPage {
     sizes: Vec<String>,
     model_id: String,
     model_name: String,
+    /// The model's photo (the "before" of the compare slider).
+    model_photo: String,
     pending: bool,
     picture: Option<Picture>,
     failure: Option<String>,
@@ -113,6 +115,10 @@ pub async fn result(
         job_id: job.job_id,
         sizes: product::sizes(&product.sizes),
         product: ProductCard::of(&product),
+        model_photo: model
+            .as_ref()
+            .map(crate::web::cards::model_photo)
+            .unwrap_or_default(),
         model_name: model.map(|m| m.name).unwrap_or_default(),
         model_id: job.model_id,
         pending,

@@ -19,6 +19,9 @@ pub fn for_error(error: &ApiError) -> String {
         ApiError::InvalidCredentials => "That email or password is not right.".to_owned(),
         ApiError::AccountDisabled => "This account has been disabled.".to_owned(),
         ApiError::Forbidden => "Your account cannot do that.".to_owned(),
+        ApiError::Unavailable => {
+            "The shop cannot serve this page right now. Please try again in a minute.".to_owned()
+        }
         ApiError::Engine(e) if e.code() == "content_policy" => {
             "The try-on service refused this photo, so we cannot show it. \
              Please pick another model or product."

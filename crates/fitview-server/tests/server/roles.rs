@@ -64,6 +64,30 @@ async fn a_retailer_cannot_see_or_change_another_retailers_catalog(db: Db) {
         .upload_garment(&token_b, &product_a, fixture("garments/tshirt-plain.jpg"))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Nor edit another's model, with or without a new photo.
+    for photo in [None, Some(fixture("persons/slim-light-full.jpg"))] {
+        let mut form = reqwest::multipart::Form::new().text("name", "Mine now");
+        if let Some(photo) = photo {
+            form = form.part(
+                "image",
+                reqwest::multipart::Part::bytes(photo).file_name("p.jpg"),
+            );
+        }
+        let response = server
+            .client
+            .put(format!("{}/api/v1/models/{model_a}", server.base))
+            .bearer_auth(&token_b)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+    let model = fitview_server::db::models::get(&server.state.db, &model_a, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(model.name, "Asha", "unchanged");
     let (status, _) = server
         .post(
             "/api/v1/tryon",

@@ -1,9 +1,10 @@
 //! Scale-out by configuration: result images and uploaded photos in an S3 bucket (moto,
-//! `FITVIEW_TEST_S3_URL`), and rate limits shared through Redis (`FITVIEW_TEST_REDIS_URL`) by two
-//! servers on one database.
+//! `FITVIEW_TEST_S3_URL`), and rate limits and browser sessions shared through Redis
+//! (`FITVIEW_TEST_REDIS_URL`) by two servers on one database.
 //! Each test is skipped, with a message, when its service is not configured.
 
 use crate::common::{Db, TestServer, assert_rate_limited, on_both_databases, start};
+use crate::storefront::shopper::Shopper;
 use fitview_engine::{ContentKey, ResultStore};
 use futures::TryStreamExt;
 use reqwest::StatusCode;
@@ -165,7 +166,204 @@ async fn two_servers_share_the_try_on_limit_through_redis(db: Db) {
     }
 }
 
+async fn two_servers_share_browser_sessions_through_redis(db: Db) {
+    let test = "two_servers_share_browser_sessions_through_redis";
+    let Some(redis_url) = service("FITVIEW_TEST_REDIS_URL", test) else {
+        return;
+    };
+    let prefix = format!("fitview-test-{}", uuid::Uuid::new_v4().simple());
+    let shared = |c: &mut fitview_server::ServerConfig| {
+        c.engine.cache.redis_url = Some(redis_url.clone());
+        c.engine.cache.key_prefix = prefix.clone();
+    };
+    let a = start(db, shared).await;
+    let (data_dir, database_url) = (
+        a.state.config.data_dir.clone(),
+        a.state.config.database_url(),
+    );
+    let b = start(Db::Sqlite, |c| {
+        shared(c);
+        c.data_dir = data_dir;
+        c.database_url = Some(database_url);
+    })
+    .await;
+    let mut redis = redis::Client::open(redis_url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let session_keys = |mut redis: redis::aio::MultiplexedConnection| {
+        let pattern = format!("{prefix}:session:*");
+        async move {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(pattern)
+                .query_async(&mut redis)
+                .await
+                .unwrap();
+            keys
+        }
+    };
+
+    // Signed up on A: the session is a key in Redis (with the session's lifetime), not a row.
+    let mut on_a = Shopper::new(&a.base);
+    let email = on_a.sign_up("ines").await;
+    let keys = session_keys(redis.clone()).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&keys[0])
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!((86_000..=86_400).contains(&ttl), "{ttl}");
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM browser_sessions")
+        .fetch_one(&a.state.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "no session in the database");
+
+    // B knows the shopper by the same cookie; a model picked on B is remembered on A.
+    let cookie = on_a.cookie().unwrap().to_owned();
+    let mut on_b = Shopper::with_cookie(&b.base, &cookie);
+    let page = on_b.get("/account").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&email));
+    let (_, model, product) = a.catalog().await;
+    let csrf = on_b.csrf_of(&format!("/models?product={product}")).await;
+    let picked = on_b
+        .post(
+            "/models",
+            &[("csrf", &csrf), ("model_id", &model), ("product", &product)],
+        )
+        .await;
+    assert_eq!(picked.status, StatusCode::SEE_OTHER, "{}", picked.body);
+    let page = on_a.get(&format!("/products/{product}")).await;
+    assert!(page.body.contains("id=\"chosen-model\""), "{}", page.body);
+
+    // Signed out on B: the cookie opens nothing on A either.
+    let csrf = on_b.csrf_of("/account").await;
+    let out = on_b.post("/signout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(on_a.get("/account").await.status, StatusCode::SEE_OTHER);
+    assert!(session_keys(redis.clone()).await.is_empty());
+
+    // Two sessions of one account (two browsers); deleting the account through the API of A
+    // ends both, and its list of sessions goes too.
+    let mut first = Shopper::new(&a.base);
+    first.sign_in(&email, "a good password").await;
+    let mut second = Shopper::new(&b.base);
+    second.sign_in(&email, "a good password").await;
+    assert_eq!(session_keys(redis.clone()).await.len(), 2);
+    let (status, login) = a.login(&email, "a good password").await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    let deleted = a
+        .client
+        .delete(format!("{}/api/v1/me", a.base))
+        .bearer_auth(login["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(first.get("/account").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(second.get("/account").await.status, StatusCode::SEE_OTHER);
+    assert!(session_keys(redis.clone()).await.is_empty());
+    let user_sets: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:user-sessions:*"))
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert!(user_sets.is_empty(), "{user_sets:?}");
+}
+
+async fn a_product_edited_through_one_server_is_fresh_on_the_other(db: Db) {
+    let test = "a_product_edited_through_one_server_is_fresh_on_the_other";
+    let Some(redis_url) = service("FITVIEW_TEST_REDIS_URL", test) else {
+        return;
+    };
+    let prefix = format!("fitview-test-{}", uuid::Uuid::new_v4().simple());
+    let shared = |c: &mut fitview_server::ServerConfig| {
+        c.engine.cache.redis_url = Some(redis_url.clone());
+        c.engine.cache.key_prefix = prefix.clone();
+    };
+    let a = start(db, shared).await;
+    let (data_dir, database_url) = (
+        a.state.config.data_dir.clone(),
+        a.state.config.database_url(),
+    );
+    let b = start(Db::Sqlite, |c| {
+        shared(c);
+        c.data_dir = data_dir;
+        c.database_url = Some(database_url);
+    })
+    .await;
+    let (token, _, product) = a.catalog().await;
+    let mut visitor = Shopper::new(&a.base);
+    // A's catalog cache holds the product page's product and the home page's listing.
+    let page = visitor.get(&format!("/products/{product}")).await;
+    assert!(page.body.contains("Striped shirt"), "{}", page.body);
+    assert!(visitor.get("/").await.body.contains("Striped shirt"));
+
+    let (status, body) = b
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/products/{product}"),
+            Some(&token),
+            Some(
+                json!({"name": "Shirt with sage stripes", "category": "shirts",
+                        "sizes": ["S", "M"], "price_cents": 2999, "currency": "EUR", "stock": 0}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The word travels through Redis: A shows the edit within moments, not in 6 hours.
+    let mut fresh = false;
+    for _ in 0..50 {
+        let page = visitor.get(&format!("/products/{product}")).await;
+        if page.body.contains("Shirt with sage stripes") {
+            assert!(page.body.contains("Out of stock"), "{}", page.body);
+            fresh = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(fresh, "server A still shows the old product");
+    let home = visitor.get("/").await;
+    assert!(
+        home.body.contains("Shirt with sage stripes"),
+        "{}",
+        home.body
+    );
+}
+
+/// A Redis that does not answer: pages needing a session say so (503) within the Redis timeout;
+/// the catalog, which needs none, is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_answer_503_when_the_session_store_is_down() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let server = start(Db::Sqlite, |c| {
+        c.engine.cache.redis_url = Some(format!("redis://127.0.0.1:{port}"));
+        c.engine.cache.redis_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let mut shopper = Shopper::new(&server.base);
+    assert_eq!(shopper.get("/").await.status, StatusCode::OK);
+    let page = shopper.get("/signin").await;
+    assert_eq!(
+        page.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        page.body
+    );
+    let with_cookie = Shopper::with_cookie(&server.base, "fitview_session=abc")
+        .get("/")
+        .await;
+    assert_eq!(with_cookie.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
 on_both_databases!(
     try_on_images_are_served_from_an_s3_bucket,
     two_servers_share_the_try_on_limit_through_redis,
+    two_servers_share_browser_sessions_through_redis,
+    a_product_edited_through_one_server_is_fresh_on_the_other,
 );

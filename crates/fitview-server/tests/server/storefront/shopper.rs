@@ -119,6 +119,30 @@ impl Shopper {
         self.answer(request).await
     }
 
+    /// A form with files (`multipart/form-data`), as a page's upload form posts it.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Answer {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        for (name, file_name, bytes) in files {
+            form = form.part(
+                name.to_string(),
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(file_name.to_string()),
+            );
+        }
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form);
+        self.answer(request).await
+    }
+
     /// Creates an account through the sign-up page; returns its email.
     pub async fn sign_up(&mut self, who: &str) -> String {
         let page = self.get("/signup").await;
