@@ -94,6 +94,9 @@ pub async fn forget(config: EngineConfig, args: ForgetArgs) -> anyhow::Result<()
                 }
             )?;
         }
+        if !args.dry_run {
+            outln!("try-ons of these photos still running elsewhere will not keep their results")?;
+        }
     }
     Ok(())
 }

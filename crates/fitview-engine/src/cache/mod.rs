@@ -19,7 +19,7 @@ mod redis;
 mod stats;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use tokio::time::Instant;
@@ -213,6 +213,7 @@ impl Caches {
                 Waited::Alone => {}
             }
         }
+        let begun = SystemTime::now();
         let made = match make().await {
             Ok(made) => made,
             Err(err) => {
@@ -222,11 +223,11 @@ impl Caches {
                 return Err(err);
             }
         };
-        let entry = self.keep(key, made).await;
+        let entry = self.keep(key, made, begun).await;
         if let Some(lock) = lock {
             lock.release().await;
         }
-        Ok(entry)
+        entry
     }
 
     /// Looks in the shared layer, then the store; a store hit is copied to the shared layer.
@@ -366,8 +367,11 @@ impl Caches {
     }
 
     /// Writes a freshly made result to the store and the shared layer; failures are logged and
-    /// counted, never returned: the result is good, only its reuse is lost.
-    async fn keep(&self, key: &ContentKey, made: Made) -> Arc<Entry> {
+    /// counted, never returned: the result is good, only its reuse is lost. The one error: an
+    /// input of the result was forgotten (`fitview forget`, an erased account) after the work
+    /// `begun`; the result is then deleted again and not returned, so that nothing made from a
+    /// forgotten photo outlives the forgetting.
+    async fn keep(&self, key: &ContentKey, made: Made, begun: SystemTime) -> Result<Arc<Entry>> {
         let stage = Instant::now();
         let complete = !made.uploads.is_empty();
         let sidecar = Sidecar::describe(key, made.provenance, &made.images);
@@ -386,6 +390,23 @@ impl Caches {
                         tracing::warn!(key = %key, error = %err, "could not write the result to the store");
                     }
                 }
+                // After the sidecar: a forgetting that listed the results before this one was
+                // there wrote its mark first, so it is seen here.
+                let hashes: Vec<InputHash> = made.uploads.iter().map(|(h, _)| h.clone()).collect();
+                match store.forgotten_since(&hashes, begun).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        if let Err(err) = store.delete(key).await {
+                            tracing::warn!(key = %key, error = %err, "could not delete the result of a forgotten input");
+                        }
+                        return Err(Error::invalid_input(
+                            "an input photo was forgotten while this try-on was being made; its result was not kept",
+                        ));
+                    }
+                    Err(err) => {
+                        tracing::warn!(key = %key, error = %err, "could not check whether an input was forgotten meanwhile");
+                    }
+                }
             }
             if let Some(shared) = &self.shared {
                 self.shared_put(shared, &sidecar, &made.images).await;
@@ -393,7 +414,7 @@ impl Caches {
         }
         let mut timings = made.timings;
         timings.store = stage.elapsed();
-        Arc::new(Entry {
+        Ok(Arc::new(Entry {
             sidecar,
             images: made.images,
             origin: Origin {
@@ -403,7 +424,7 @@ impl Caches {
                 timings,
             },
             arrived: Instant::now(),
-        })
+        }))
     }
 
     /// A result already made, from any layer, without making it; hits are kept in memory.

@@ -10,6 +10,8 @@ pub(crate) const RESULTS: &str = "results";
 pub(crate) const INPUTS: &str = "inputs";
 /// Prefix of the input → result markers.
 pub(crate) const BY_INPUT: &str = "by-input";
+/// Prefix of the marks of forgotten inputs.
+pub(crate) const FORGOTTEN: &str = "forgotten";
 /// Name of the sidecar inside a result's directory.
 pub(crate) const SIDECAR: &str = "sidecar.json";
 
@@ -41,6 +43,12 @@ pub(crate) fn markers(hash: &InputHash) -> Path {
 /// `by-input/<hash>/<key>`
 pub(crate) fn marker(hash: &InputHash, key: &ContentKey) -> Path {
     Path::from_iter([BY_INPUT, hash.as_str(), key.as_str()])
+}
+
+/// `forgotten/<hash>`: when the input was forgotten, so that a try-on of it running meanwhile
+/// does not keep its result.
+pub(crate) fn forgotten(hash: &InputHash) -> Path {
+    Path::from_iter([FORGOTTEN, hash.as_str()])
 }
 
 /// The key of a path under `results/`, if it is one.

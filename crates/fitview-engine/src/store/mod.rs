@@ -9,6 +9,7 @@
 //! results/<key>/sidecar.json           written LAST: a result exists only once it is there
 //! inputs/<input hash>                  each upload, by the hash of its decoded pixels
 //! by-input/<input hash>/<key>          empty markers: which results an input went into
+//! forgotten/<input hash>               when the input was forgotten (Unix nanoseconds)
 //! ```
 //!
 //! Every object is written with one atomic PUT (the local store writes a temporary file and renames
@@ -240,6 +241,44 @@ impl ResultStore {
             Err(object_store::Error::NotFound { .. }) => self.write(path, bytes).await,
             Err(err) => Err(storage("check", &path, err)),
         }
+    }
+
+    /// Marks an input as forgotten now, before its results are deleted: a try-on of it that
+    /// began earlier and finishes later then drops its result instead of keeping it
+    /// ([`Self::forgotten_since`]).
+    pub async fn mark_forgotten(&self, hash: &InputHash) -> Result<()> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        self.write(layout::forgotten(hash), Bytes::from(now.to_string()))
+            .await
+    }
+
+    /// Whether any of `hashes` was forgotten at or after `since`.
+    pub async fn forgotten_since(
+        &self,
+        hashes: &[InputHash],
+        since: std::time::SystemTime,
+    ) -> Result<bool> {
+        let since = since
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        for hash in hashes {
+            let Some(raw) = self.read(&layout::forgotten(hash)).await? else {
+                continue;
+            };
+            // A mark that cannot be read counts as recent: forgetting wins.
+            let at = std::str::from_utf8(&raw)
+                .ok()
+                .and_then(|t| t.trim().parse::<u128>().ok())
+                .unwrap_or(u128::MAX);
+            if at >= since {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Whether an input photo is kept.

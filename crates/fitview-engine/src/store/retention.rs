@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::TryStreamExt;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStoreExt};
+use object_store::ObjectMeta;
 use serde::Serialize;
 
 use super::{ResultStore, Sidecar, layout, storage};
@@ -155,6 +155,11 @@ impl ResultStore {
         hash: &InputHash,
         dry_run: bool,
     ) -> Result<DeleteReport> {
+        // First, so that a try-on of this input finishing while the results are deleted sees
+        // the mark after writing its result, and deletes it again.
+        if !dry_run {
+            self.mark_forgotten(hash).await?;
+        }
         let markers = self.list(&layout::markers(hash)).await?;
         let mut keys: Vec<ContentKey> = markers
             .iter()
@@ -234,17 +239,23 @@ impl ResultStore {
         Ok(keys)
     }
 
-    /// Deletes one result (sidecar first). Returns whether it existed.
+    /// Deletes one result (sidecar first) and its inputs' markers. Returns whether it existed.
     pub async fn delete(&self, key: &ContentKey) -> Result<bool> {
-        let existed = self.objects.head(&layout::sidecar(key)).await.is_ok();
+        let sidecar = self.read(&layout::sidecar(key)).await?;
         self.delete_all(vec![layout::sidecar(key)]).await?;
-        let files = self
+        let mut files: Vec<Path> = self
             .list(&layout::result_dir(key))
             .await?
             .into_iter()
             .map(|m| m.location)
             .collect();
+        if let Some(sidecar) = sidecar
+            .as_deref()
+            .and_then(|raw| serde_json::from_slice::<Sidecar>(raw).ok())
+        {
+            files.extend(sidecar.input_hashes().map(|h| layout::marker(h, key)));
+        }
         self.delete_all(files).await?;
-        Ok(existed)
+        Ok(sidecar.is_some())
     }
 }

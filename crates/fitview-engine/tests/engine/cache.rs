@@ -13,6 +13,7 @@ use fitview_engine::{
     CacheConfig, CacheStatus, Engine, EngineConfig, Error, Result, ResultStore, TryOnOptions,
     TryOnRequest,
 };
+use futures::TryStreamExt;
 use image::ImageFormat;
 use tokio::sync::watch;
 
@@ -363,6 +364,53 @@ async fn a_second_engine_on_the_same_store_hits_even_from_a_re_encoded_photo() {
     assert_eq!(sidecar["provider"], "mock");
     assert!(sidecar["created_at"].as_str().unwrap().ends_with('Z'));
     assert!(url.join("inputs").join(person_hash.as_str()).is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_forgotten_while_its_try_on_runs_leaves_no_result() {
+    let store = ResultStore::in_memory();
+    let (provider, open) = Gated::new(MockProvider::new());
+    let engine = engine_with(
+        provider.clone(),
+        EngineConfig::default(),
+        Some(store.clone()),
+    );
+    let running = {
+        let engine = engine.clone();
+        tokio::spawn(async move { engine.try_on(request()).await })
+    };
+    for _ in 0..2000 {
+        if provider.calls() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(provider.calls(), 1, "the try-on is at the provider");
+
+    // Forgotten while the provider works: nothing to delete yet.
+    let person = engine
+        .input_hash(common::person_png(300, 400).into())
+        .await
+        .unwrap();
+    let report = engine.delete_derived_from(&person, false).await.unwrap();
+    assert!(report.results.is_empty(), "{report:?}");
+    open.send(true).unwrap();
+    let err = running.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert!(err.to_string().contains("forgotten"), "{err}");
+    assert!(store.keys().await.unwrap().is_empty(), "no result kept");
+    let markers: Vec<_> = store
+        .objects()
+        .list(Some(&object_store::path::Path::from("by-input")))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(markers.is_empty(), "no marker names the photo: {markers:?}");
+
+    // A try-on of the same photo begun after the forgetting is made and kept.
+    let again = engine.try_on(request()).await.unwrap();
+    assert_eq!(again.cache, CacheStatus::Miss);
+    assert_eq!(store.keys().await.unwrap(), vec![again.key]);
 }
 
 #[tokio::test]
