@@ -23,7 +23,7 @@ pub enum SessionStore {
     /// The `browser_sessions` table.
     Database(AnyPool),
     /// Keys in Redis.
-    Redis(RedisSessions),
+    Redis(Box<RedisSessions>),
 }
 
 /// Sessions in Redis.
@@ -39,12 +39,12 @@ impl SessionStore {
     /// Sessions in the Redis at `url`, keys under `prefix`, each command waited on for at most
     /// `timeout`. Connects lazily: a Redis that is down at start does not stop the server.
     pub fn redis(url: &str, prefix: &str, timeout: Duration) -> Result<Self, redis::RedisError> {
-        Ok(SessionStore::Redis(RedisSessions {
+        Ok(SessionStore::Redis(Box::new(RedisSessions {
             client: redis::Client::open(url)?,
             prefix: prefix.to_owned(),
             timeout,
             conn: Mutex::new(None),
-        }))
+        })))
     }
 
     /// Stores a new session.

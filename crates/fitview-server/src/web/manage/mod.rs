@@ -23,7 +23,7 @@ use crate::routes::tryon::{JobStatus, job_view};
 use crate::routes::upload::Upload;
 use crate::state::AppState;
 use crate::web::PageError;
-use crate::web::cards::{Picture, model_photo, price, stock_words};
+use crate::web::cards::{Picture, model_photo, price};
 use crate::web::chrome::Chrome;
 use crate::web::error::render;
 use crate::web::photos::product_photo_url;
@@ -124,11 +124,13 @@ pub async fn catalog(
     .into_iter()
     .map(|p| Line {
         details: format!(
-            "{} · {} · {} ({} in stock)",
+            "{} · {} · {}",
             p.category,
             price(p.price_cents, &p.currency),
-            stock_words(p.stock),
-            p.stock
+            match p.stock {
+                0 => "out of stock".to_owned(),
+                n => format!("{n} in stock"),
+            }
         ),
         photo: p
             .image_file
