@@ -103,19 +103,15 @@ async fn try_on_images_are_served_from_an_s3_bucket(db: Db) {
     }
 }
 
-async fn two_servers_share_the_try_on_limit_through_redis(db: Db) {
-    let test = "two_servers_share_the_try_on_limit_through_redis";
-    let Some(redis) = service("FITVIEW_TEST_REDIS_URL", test) else {
-        return;
-    };
-    // Keys of this test only (the engine's shared cache uses the same prefix).
+/// Two servers on one database, data directory (uploads, results) and Redis, with Redis keys
+/// of this test only (the engine's shared cache uses the same prefix): (A, B, key prefix).
+async fn two_servers_on_one_redis(db: Db, redis: &str) -> (TestServer, TestServer, String) {
     let prefix = format!("fitview-test-{}", uuid::Uuid::new_v4().simple());
     let shared = |c: &mut fitview_server::ServerConfig| {
-        c.engine.cache.redis_url = Some(redis.clone());
+        c.engine.cache.redis_url = Some(redis.to_owned());
         c.engine.cache.key_prefix = prefix.clone();
     };
     let a = start(db, shared).await;
-    // The second server: the same database, data directory (uploads, results) and Redis.
     let (data_dir, database_url) = (
         a.state.config.data_dir.clone(),
         a.state.config.database_url(),
@@ -126,6 +122,15 @@ async fn two_servers_share_the_try_on_limit_through_redis(db: Db) {
         c.database_url = Some(database_url);
     })
     .await;
+    (a, b, prefix)
+}
+
+async fn two_servers_share_the_try_on_limit_through_redis(db: Db) {
+    let test = "two_servers_share_the_try_on_limit_through_redis";
+    let Some(redis) = service("FITVIEW_TEST_REDIS_URL", test) else {
+        return;
+    };
+    let (a, b, _) = two_servers_on_one_redis(db, &redis).await;
 
     let (_, model, product) = a.catalog().await;
     let (customer, _, _) = a.register("customer").await;
@@ -171,22 +176,7 @@ async fn two_servers_share_browser_sessions_through_redis(db: Db) {
     let Some(redis_url) = service("FITVIEW_TEST_REDIS_URL", test) else {
         return;
     };
-    let prefix = format!("fitview-test-{}", uuid::Uuid::new_v4().simple());
-    let shared = |c: &mut fitview_server::ServerConfig| {
-        c.engine.cache.redis_url = Some(redis_url.clone());
-        c.engine.cache.key_prefix = prefix.clone();
-    };
-    let a = start(db, shared).await;
-    let (data_dir, database_url) = (
-        a.state.config.data_dir.clone(),
-        a.state.config.database_url(),
-    );
-    let b = start(Db::Sqlite, |c| {
-        shared(c);
-        c.data_dir = data_dir;
-        c.database_url = Some(database_url);
-    })
-    .await;
+    let (a, b, prefix) = two_servers_on_one_redis(db, &redis_url).await;
     let mut redis = redis::Client::open(redis_url.as_str())
         .unwrap()
         .get_multiplexed_async_connection()
@@ -279,22 +269,7 @@ async fn a_product_edited_through_one_server_is_fresh_on_the_other(db: Db) {
     let Some(redis_url) = service("FITVIEW_TEST_REDIS_URL", test) else {
         return;
     };
-    let prefix = format!("fitview-test-{}", uuid::Uuid::new_v4().simple());
-    let shared = |c: &mut fitview_server::ServerConfig| {
-        c.engine.cache.redis_url = Some(redis_url.clone());
-        c.engine.cache.key_prefix = prefix.clone();
-    };
-    let a = start(db, shared).await;
-    let (data_dir, database_url) = (
-        a.state.config.data_dir.clone(),
-        a.state.config.database_url(),
-    );
-    let b = start(Db::Sqlite, |c| {
-        shared(c);
-        c.data_dir = data_dir;
-        c.database_url = Some(database_url);
-    })
-    .await;
+    let (a, b, _) = two_servers_on_one_redis(db, &redis_url).await;
     let (token, _, product) = a.catalog().await;
     let mut visitor = Shopper::new(&a.base);
     // A's catalog cache holds the product page's product and the home page's listing.

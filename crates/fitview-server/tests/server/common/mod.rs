@@ -209,19 +209,32 @@ impl TestServer {
 
     /// Registers an account; returns (access token, user id, refresh token).
     pub async fn register(&self, role: &str) -> (String, String, String) {
-        let (status, body) = self
-            .post(
-                "/api/v1/auth/register",
-                None,
-                json!({"email": email(role), "password": "a good password", "role": role}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (body, _) = self.register_body(role).await;
         (
             body["access_token"].as_str().unwrap().to_owned(),
             body["user"]["id"].as_str().unwrap().to_owned(),
             body["refresh_token"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// Registers an account with the password "a good password", to sign in with its email
+    /// later: (access token, email).
+    pub async fn register_with_email(&self, role: &str) -> (String, String) {
+        let (body, email) = self.register_body(role).await;
+        (body["access_token"].as_str().unwrap().to_owned(), email)
+    }
+
+    async fn register_body(&self, role: &str) -> (Value, String) {
+        let email = email(role);
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"email": email, "password": "a good password", "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        (body, email)
     }
 
     pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {

@@ -11,18 +11,10 @@ use crate::common::{self, Db, TestServer, on_both_databases};
 
 /// A retailer signed in through the sign-in page: its browser and its API token.
 async fn retailer(server: &TestServer) -> (Shopper, String) {
-    let email = common::email("retailer");
-    let (status, body) = server
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": email, "password": "a good password", "role": "retailer"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (token, email) = server.register_with_email("retailer").await;
     let mut browser = Shopper::new(&server.base);
     browser.sign_in(&email, "a good password").await;
-    (browser, body["access_token"].as_str().unwrap().to_owned())
+    (browser, token)
 }
 
 /// The id in a catalog-page link such as `/manage/products/<id>` next to `name`.

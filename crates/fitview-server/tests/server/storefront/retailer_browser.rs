@@ -9,8 +9,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::json;
-
 use super::webdriver::{Browser, Driver, browser_programs};
 use crate::common::{self, Db};
 
@@ -32,16 +30,7 @@ async fn a_retailer_adds_a_product_in_the_browser_and_a_shopper_sees_it() {
     };
     let screenshots = std::env::var("FITVIEW_SCREENSHOTS").ok().map(PathBuf::from);
     let server = common::start(Db::Sqlite, |_| {}).await;
-    let email = common::email("retailer");
-    let (status, body) = server
-        .post(
-            "/api/v1/auth/register",
-            None,
-            json!({"email": email, "password": "a good password", "role": "retailer"}),
-        )
-        .await;
-    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
-    let token = body["access_token"].as_str().unwrap().to_owned();
+    let (token, email) = server.register_with_email("retailer").await;
     let base = server.base.clone();
     let photo = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../fixtures/garments/shirt-striped.jpg")
