@@ -6,6 +6,7 @@ mod common;
 mod analytics;
 mod durable;
 mod journeys;
+mod json_bodies;
 mod live_status;
 mod protection;
 mod quality;
