@@ -263,62 +263,57 @@ async fn any_json_body_gets_a_typed_answer_never_a_server_error(db: Db) {
             shaped(&["daily_budget_usd"], plausible.clone()),
         ),
     ];
-    let handle = tokio::runtime::Handle::current();
     // The runner is synchronous: it runs on this worker thread, which lends itself to it, while
     // the server's tasks go on on the other.
     tokio::task::block_in_place(|| {
-        let config = Config {
-            cases: CASES,
-            failure_persistence: None,
-            ..Config::default()
-        };
+        let bytes = prop::collection::vec(any::<u8>(), 0..256).prop_map(Body::Bytes);
         for (method, path, token) in &endpoints {
-            let mut runner = TestRunner::new(config.clone());
-            let outcome = runner.run(&json_value(), |value| {
-                let body = serde_json::to_vec(&value).unwrap();
-                let checked = handle.block_on(answer_is_typed(&server, method, path, token, body));
-                prop_assert!(
-                    checked.is_ok(),
-                    "{method} {path} {value}: {}",
-                    checked.unwrap_err()
-                );
-                Ok(())
-            });
-            if let Err(failure) = outcome {
-                panic!("{failure}");
-            }
-            let mut runner = TestRunner::new(config.clone());
-            let outcome = runner.run(&prop::collection::vec(any::<u8>(), 0..256), |bytes| {
-                let checked =
-                    handle.block_on(answer_is_typed(&server, method, path, token, bytes.clone()));
-                prop_assert!(
-                    checked.is_ok(),
-                    "{method} {path} bytes {bytes:?}: {}",
-                    checked.unwrap_err()
-                );
-                Ok(())
-            });
-            if let Err(failure) = outcome {
-                panic!("{failure}");
-            }
+            let endpoint = (&server, method, path.as_str(), *token);
+            check_bodies(endpoint, json_value().prop_map(Body::Json));
+            check_bodies(endpoint, bytes.clone());
         }
         for (method, path, token, strategy) in &shapes {
-            let mut runner = TestRunner::new(config.clone());
-            let outcome = runner.run(strategy, |value| {
-                let body = serde_json::to_vec(&value).unwrap();
-                let checked = handle.block_on(answer_is_typed(&server, method, path, token, body));
-                prop_assert!(
-                    checked.is_ok(),
-                    "{method} {path} {value}: {}",
-                    checked.unwrap_err()
-                );
-                Ok(())
-            });
-            if let Err(failure) = outcome {
-                panic!("{failure}");
-            }
+            let endpoint = (&server, method, path.as_str(), *token);
+            check_bodies(endpoint, strategy.clone().prop_map(Body::Json));
         }
     });
+}
+
+/// A body sent: a JSON value, or bytes that need not be JSON.
+#[derive(Debug, Clone)]
+enum Body {
+    Json(Value),
+    Bytes(Vec<u8>),
+}
+
+/// Sends `CASES` bodies of `bodies` to one endpoint (server, method, path, token); panics with
+/// the smallest body whose answer is not typed.
+fn check_bodies(
+    (server, method, path, token): (&TestServer, &Method, &str, &str),
+    bodies: impl Strategy<Value = Body>,
+) {
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let outcome = runner.run(&bodies, |body| {
+        let bytes = match &body {
+            Body::Json(value) => serde_json::to_vec(value).unwrap(),
+            Body::Bytes(bytes) => bytes.clone(),
+        };
+        let checked = handle.block_on(answer_is_typed(server, method, path, token, bytes));
+        prop_assert!(
+            checked.is_ok(),
+            "{method} {path} {body:?}: {}",
+            checked.unwrap_err()
+        );
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
 }
 
 on_both_databases!(any_json_body_gets_a_typed_answer_never_a_server_error);
