@@ -72,15 +72,6 @@ pub async fn delete(pool: &AnyPool, token_hash: &str) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-/// Ends every session of a user.
-pub async fn delete_of_user(pool: &AnyPool, user_id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM browser_sessions WHERE user_id = $1")
-        .bind(user_id.to_owned())
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
 /// Forgets sessions past their end; returns how many.
 pub async fn delete_expired(pool: &AnyPool) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM browser_sessions WHERE expires_at <= $1")

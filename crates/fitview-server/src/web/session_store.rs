@@ -81,11 +81,12 @@ impl SessionStore {
         }
     }
 
-    /// Ends every session of an account (it is being deleted). In the database the account's
-    /// deletion takes its sessions along in the same transaction.
+    /// Ends every session of an account (it is being deleted). In the database there is
+    /// nothing to do here: the account's deletion (`db::users::delete`) takes its sessions along
+    /// in the same transaction.
     pub async fn delete_of_user(&self, user_id: &str) -> Result<(), ApiError> {
         match self {
-            SessionStore::Database(pool) => Ok(db::sessions::delete_of_user(pool, user_id).await?),
+            SessionStore::Database(_) => Ok(()),
             SessionStore::Redis(redis) => redis.delete_of_user(user_id).await,
         }
     }
